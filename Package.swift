@@ -1,0 +1,116 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "pixl-imaging",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pixl-imaging", targets: ["PixlServer"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Types and ports: the message, configuration, outcomes, the token bucket. No I/O.
+        .target(
+            name: "PixlCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The Orthanc REST client (async-http-client).
+        .target(
+            name: "PixlOrthanc",
+            dependencies: [
+                "PixlCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The archive pipeline of SPEC §3, against the OrthancClient port.
+        .target(
+            name: "PixlImaging",
+            dependencies: [
+                "PixlCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Migrations and the job store on SQLite (GRDB) and PostgreSQL (postgres-nio).
+        .target(
+            name: "PixlDatabase",
+            dependencies: [
+                "PixlCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: the only code that names concrete adapters.
+        .executableTarget(
+            name: "PixlServer",
+            dependencies: [
+                "PixlCore",
+                "PixlOrthanc",
+                "PixlImaging",
+                "PixlDatabase",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support shared by the test targets: fakes, clocks, fixtures, the lab's address book.
+        .target(
+            name: "PixlTesting",
+            dependencies: ["PixlCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PixlCoreTests",
+            dependencies: ["PixlCore", "PixlTesting"],
+            resources: [.copy("Resources/pixl-messages")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PixlImagingTests",
+            dependencies: ["PixlImaging", "PixlCore", "PixlTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PixlDatabaseTests",
+            dependencies: ["PixlDatabase", "PixlCore", "PixlTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "PixlCore", "PixlOrthanc", "PixlImaging", "PixlTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,121 @@
+/// The Orthanc REST calls the pipeline makes on orthanc-raw (SPEC §3).
+///
+/// Implementations throw ``OrthancError``; its ``OrthancError/isTransient`` tells the pipeline
+/// whether to retry.
+public protocol OrthancClient: Sendable {
+    /// `GET /jobs?expand`: every job Orthanc still remembers.
+    func jobs() async throws -> [OrthancJob]
+    /// `GET /jobs/{id}`; `nil` when Orthanc answers 404 (evicted from its history).
+    func job(id: String) async throws -> OrthancJob?
+    /// `POST /tools/find` at study level with `Expand`: studies in orthanc-raw matching every key.
+    func findStudies(matching query: [String: String]) async throws -> [OrthancStudy]
+    /// The value of the private project tag 000d,1001 on every instance of a study, `nil` where an instance has none.
+    func projectNames(ofStudy id: String) async throws -> [String?]
+    /// `POST /modalities/{modality}/query` at study level, then its answers with their content.
+    func queryStudies(modality: String, query: [String: String]) async throws -> QueryResult
+    /// `POST /queries/{id}/retrieve` asynchronously; returns the job id.
+    func retrieve(queryID: String, targetAET: String) async throws -> String
+    /// `POST /studies/{id}/modify` asynchronously with the body given; returns the job id.
+    func modifyStudy(id: String, body: ModifyRequest) async throws -> String
+    /// `DELETE /studies/{id}`.
+    func deleteStudy(id: String) async throws
+    /// `POST /modalities/{modality}/store` asynchronously; returns the job id.
+    func store(studyIDs: [String], modality: String) async throws -> String
+}
+
+/// A job as `GET /jobs/{id}` describes it.
+public struct OrthancJob: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable {
+        case pending = "Pending"
+        case running = "Running"
+        case success = "Success"
+        case failure = "Failure"
+        case paused = "Paused"
+        case retry = "Retry"
+    }
+
+    public var id: String
+    public var state: State
+    public var errorDescription: String?
+
+    public init(id: String, state: State, errorDescription: String? = nil) {
+        self.id = id
+        self.state = state
+        self.errorDescription = errorDescription
+    }
+}
+
+/// A study in orthanc-raw, as `/tools/find` with `Expand` returns it.
+public struct OrthancStudy: Sendable, Hashable {
+    public var id: String
+    public var studyInstanceUID: String
+
+    public init(id: String, studyInstanceUID: String) {
+        self.id = id
+        self.studyInstanceUID = studyInstanceUID
+    }
+}
+
+/// A C-FIND query held by Orthanc and the answers it received.
+public struct QueryResult: Sendable, Hashable {
+    public var id: String
+    public var answers: [QueryAnswer]
+
+    public init(id: String, answers: [QueryAnswer]) {
+        self.id = id
+        self.answers = answers
+    }
+}
+
+/// One study-level C-FIND answer.
+public struct QueryAnswer: Sendable, Hashable {
+    public var studyInstanceUID: String?
+    /// InstanceAvailability (0008,0056); `nil` when the archive did not report it.
+    public var instanceAvailability: String?
+
+    public init(studyInstanceUID: String?, instanceAvailability: String?) {
+        self.studyInstanceUID = studyInstanceUID
+        self.instanceAvailability = instanceAvailability
+    }
+}
+
+/// The body of `POST /studies/{id}/modify` that tags a study with its project and keeps its identity
+/// (SPEC §3 step 7, as measured on Orthanc 1.10.1).
+public struct ModifyRequest: Sendable, Hashable {
+    public var replace: [(tag: String, value: String)]
+    public var privateCreator: String
+    public var keep: [String]
+    public var force: Bool
+
+    public static func == (lhs: ModifyRequest, rhs: ModifyRequest) -> Bool {
+        lhs.replace.elementsEqual(rhs.replace, by: { $0.tag == $1.tag && $0.value == $1.value })
+            && lhs.privateCreator == rhs.privateCreator && lhs.keep == rhs.keep && lhs.force == rhs.force
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for (tag, value) in replace { hasher.combine(tag); hasher.combine(value) }
+        hasher.combine(privateCreator)
+        hasher.combine(keep)
+        hasher.combine(force)
+    }
+
+    /// Sets 000d,1001 to `project` under the private creator "UCLH PIXL", keeping every UID.
+    public static func tagProject(_ project: String) -> ModifyRequest {
+        ModifyRequest(
+            replace: [(ProjectTag.creatorElement, ProjectTag.privateCreator), (ProjectTag.projectElement, project)],
+            privateCreator: ProjectTag.privateCreator,
+            keep: ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"],
+            force: true
+        )
+    }
+}
+
+/// The private tag that records which project a study was extracted for.
+public enum ProjectTag {
+    public static let privateCreator = "UCLH PIXL"
+    /// The reservation element of block 0x10 in group 000d.
+    public static let creatorElement = "000d,0010"
+    /// UCLHPIXLProjectName.
+    public static let projectElement = "000d,1001"
+    public static let name = "UCLHPIXLProjectName"
+}

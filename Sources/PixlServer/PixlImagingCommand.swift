@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct PixlImagingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pixl-imaging",
+        abstract: "Pulls studies from the VNA and PACS into orthanc-raw, one message per study."
+    )
+}
