@@ -9,8 +9,9 @@ public protocol OrthancClient: Sendable {
     func job(id: String) async throws -> OrthancJob?
     /// `POST /tools/find` at study level with `Expand`: studies in orthanc-raw matching every key.
     func findStudies(matching query: [String: String]) async throws -> [OrthancStudy]
-    /// The value of the private project tag 000d,1001 on every instance of a study, `nil` where an instance has none.
-    func projectNames(ofStudy id: String) async throws -> [String?]
+    /// The project tag 000d,1001 shared by every instance of a study; `nil` when an instance lacks it
+    /// or the instances disagree (`GET /studies/{id}/shared-tags?short`).
+    func projectName(ofStudy id: String) async throws -> String?
     /// `POST /modalities/{modality}/query` at study level, then its answers with their content.
     func queryStudies(modality: String, query: [String: String]) async throws -> QueryResult
     /// `POST /queries/{id}/retrieve` asynchronously; returns the job id.

@@ -1,0 +1,143 @@
+public import Foundation
+public import Logging
+
+/// Everything the service reads from its environment (SPEC §6), checked once at start-up.
+public struct PixlConfiguration: Sendable {
+    /// orthanc-raw, the Orthanc server inside the pipeline that pulls and holds studies.
+    public struct OrthancServer: Sendable {
+        public var url: URL
+        public var username: String?
+        /// Secret: never logged.
+        public var password: String?
+        public var aeTitle: String
+    }
+
+    /// An archive, as a modality configured in orthanc-raw.
+    public struct DicomSource: Sendable, Hashable {
+        public var modality: String
+        public var aeTitle: String
+    }
+
+    public struct API: Sendable {
+        public var host: String
+        public var port: Int
+        /// Secret: never logged. When set, every endpoint but `/heart-beat` and `/metrics` needs it.
+        public var token: String?
+        /// Tokens per second at start; 0 starts paused, as PIXL does.
+        public var initialRate: Double
+    }
+
+    public struct RabbitMQ: Sendable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        /// Secret: never logged.
+        public var password: String
+    }
+
+    // MARK: Member variables
+
+    public var orthancRaw: OrthancServer
+    public var primary: DicomSource
+    /// `nil` when no secondary archive is configured.
+    public var secondary: DicomSource?
+    /// How long a C-MOVE or modify job may run once Orthanc has started it (PIXL_DICOM_TRANSFER_TIMEOUT, 240 s).
+    public var transferTimeout: Duration
+    /// How long one REST call to Orthanc may take, queries included (PIXL_QUERY_TIMEOUT, 10 s).
+    public var queryTimeout: Duration
+    public var maxMessagesInFlight: Int
+    public var secondaryWindow: SecondaryQueryWindow
+    /// Pull a secondary study whose availability is not reported only when this is false.
+    public var requireOnline: Bool
+    public var autorouteToAnon: Bool
+    public var anonModality: String
+    /// Attempts before a job that keeps meeting transient faults ends failed.
+    public var maxAttempts: Int
+    public var logLevel: Logger.Level
+    /// Print MRN and accession number at info level (PIXL_LOG_IDENTIFIERS); off by default.
+    public var logIdentifiers: Bool
+    /// SKIP_ALEMBIC: do not run migrations at start.
+    public var skipMigrations: Bool
+    public var api: API
+    public var rabbitMQ: RabbitMQ?
+
+    // MARK: Initialization
+
+    /// Reads and checks every variable.
+    /// - Throws: ``ConfigurationError`` naming the first variable that is missing or invalid.
+    public init(environment env: Environment) throws(ConfigurationError) {
+        orthancRaw = OrthancServer(
+            url: try env.url("ORTHANC_RAW_URL"),
+            username: env["ORTHANC_RAW_USERNAME"],
+            password: env["ORTHANC_RAW_PASSWORD"],
+            aeTitle: try Self.aeTitle(env, "ORTHANC_RAW_AE_TITLE")
+        )
+        primary = DicomSource(
+            modality: try env.requiredString("PRIMARY_DICOM_SOURCE_MODALITY"),
+            aeTitle: try Self.aeTitle(env, "PRIMARY_DICOM_SOURCE_AE_TITLE")
+        )
+        if let modality = env["SECONDARY_DICOM_SOURCE_MODALITY"] {
+            secondary = DicomSource(modality: modality, aeTitle: try Self.aeTitle(env, "SECONDARY_DICOM_SOURCE_AE_TITLE"))
+        }
+        transferTimeout = try env.seconds("PIXL_DICOM_TRANSFER_TIMEOUT", default: 240)
+        queryTimeout = try env.seconds("PIXL_QUERY_TIMEOUT", default: 10)
+        maxMessagesInFlight = try env.integer("PIXL_MAX_MESSAGES_IN_FLIGHT", default: 5, range: 1...1000)
+        let zoneName = env.string("TZ", default: "Europe/London")
+        guard let timeZone = TimeZone(identifier: zoneName) else {
+            throw ConfigurationError(variable: "TZ", problem: "is not a known time zone: '\(zoneName)'")
+        }
+        let hoursText = env.string("PIXL_SECONDARY_QUERY_HOURS", default: "20:00-08:00")
+        guard let hours = SecondaryQueryWindow.parseHours(hoursText) else {
+            throw ConfigurationError(variable: "PIXL_SECONDARY_QUERY_HOURS", problem: "must be HH:MM-HH:MM, always or never, not '\(hoursText)'")
+        }
+        secondaryWindow = SecondaryQueryWindow(
+            hours: hours,
+            includesWeekends: try env.bool("PIXL_SECONDARY_QUERY_WEEKENDS", default: false),
+            timeZone: timeZone
+        )
+        requireOnline = try env.bool("PIXL_REQUIRE_ONLINE", default: true)
+        autorouteToAnon = try env.bool("ORTHANC_AUTOROUTE_RAW_TO_ANON", default: false)
+        anonModality = env.string("ORTHANC_ANON_MODALITY", default: "PIXL-Anon")
+        maxAttempts = try env.integer("PIXL_MAX_ATTEMPTS", default: 10, range: 1...1000)
+        let levelText = env.string("LOG_LEVEL", default: "INFO")
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) ?? (levelText.uppercased() == "WARNING" ? .warning : nil) else {
+            throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of TRACE, DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, not '\(levelText)'")
+        }
+        logLevel = level
+        logIdentifiers = try env.bool("PIXL_LOG_IDENTIFIERS", default: false)
+        skipMigrations = try env.bool("SKIP_ALEMBIC", default: false)
+        let rateText = env.string("PIXL_IMAGING_API_RATE", default: "0")
+        guard let rate = Double(rateText), rate.isFinite, rate >= 0 else {
+            throw ConfigurationError(variable: "PIXL_IMAGING_API_RATE", problem: "must be a number of messages per second, 0 or more, not '\(rateText)'")
+        }
+        api = API(
+            host: env.string("PIXL_IMAGING_API_HOST", default: "127.0.0.1"),
+            port: try env.integer("PIXL_IMAGING_API_PORT", default: 8000, range: 0...65535),
+            token: env["PIXL_IMAGING_API_TOKEN"],
+            initialRate: rate
+        )
+        if let host = env["RABBITMQ_HOST"] {
+            rabbitMQ = RabbitMQ(
+                host: host,
+                port: try env.integer("RABBITMQ_PORT", default: 5672, range: 1...65535),
+                username: env.string("RABBITMQ_USERNAME", default: "guest"),
+                password: env.string("RABBITMQ_PASSWORD", default: "guest")
+            )
+        }
+    }
+
+    /// An AE title: 1 to 16 characters of printable ASCII without backslash.
+    private static func aeTitle(_ env: Environment, _ name: String) throws(ConfigurationError) -> String {
+        let value = try env.requiredString(name)
+        guard value.count <= 16, value.allSatisfy({ $0.isASCII && !$0.isNewline && $0 != "\\" }) else {
+            throw ConfigurationError(variable: name, problem: "must be a DICOM AE title of at most 16 ASCII characters")
+        }
+        return value
+    }
+
+    /// Whether a secondary archive distinct from the primary one is configured.
+    public var hasDistinctSecondary: Bool {
+        guard let secondary else { return false }
+        return secondary.aeTitle != primary.aeTitle
+    }
+}

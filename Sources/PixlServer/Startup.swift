@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PixlCore
+
+/// What every subcommand does first: read the configuration, stopping with one line naming the
+/// variable when it is wrong, and send logs to standard error at `LOG_LEVEL`.
+enum Startup {
+    static func loadConfiguration() throws -> (PixlConfiguration, Environment) {
+        do {
+            let environment = try Environment.load()
+            let configuration = try PixlConfiguration(environment: environment)
+            bootstrapLogging(level: configuration.logLevel)
+            return (configuration, environment)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("pixl-imaging: configuration error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    static func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+extension Encodable {
+    /// One line of JSON with sorted keys, for printing on standard output.
+    func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import PixlCore
+import Testing
+
+struct PixlConfigurationTests {
+    static let minimal: [String: String] = [
+        "ORTHANC_RAW_URL": "http://127.0.0.1:8042",
+        "ORTHANC_RAW_AE_TITLE": "ORTHANCRAW",
+        "PRIMARY_DICOM_SOURCE_MODALITY": "UCPRIMARYQR",
+        "PRIMARY_DICOM_SOURCE_AE_TITLE": "VNAQR",
+    ]
+
+    @Test func defaultsFollowTheSpecification() throws {
+        let configuration = try PixlConfiguration(environment: Environment(Self.minimal))
+        #expect(configuration.transferTimeout == .seconds(240))
+        #expect(configuration.queryTimeout == .seconds(10))
+        #expect(configuration.maxMessagesInFlight == 5)
+        #expect(configuration.secondary == nil)
+        #expect(configuration.requireOnline)
+        #expect(configuration.api.port == 8000)
+        #expect(configuration.api.initialRate == 0)
+        #expect(configuration.secondaryWindow.timeZone.identifier == "Europe/London")
+        #expect(configuration.rabbitMQ == nil)
+    }
+
+    @Test(arguments: [
+        ("ORTHANC_RAW_URL", "not a url"),
+        ("PIXL_QUERY_TIMEOUT", "ten"),
+        ("PIXL_DICOM_TRANSFER_TIMEOUT", "-1"),
+        ("PIXL_MAX_MESSAGES_IN_FLIGHT", "0"),
+        ("TZ", "Mars/Olympus_Mons"),
+        ("PIXL_SECONDARY_QUERY_HOURS", "evenings"),
+        ("PIXL_REQUIRE_ONLINE", "maybe"),
+        ("PIXL_IMAGING_API_RATE", "nan"),
+        ("LOG_LEVEL", "LOUD"),
+        ("PRIMARY_DICOM_SOURCE_AE_TITLE", "AN-AE-TITLE-LONGER-THAN-16"),
+    ])
+    func invalidValueNamesTheVariable(variable: String, value: String) {
+        var values = Self.minimal
+        values[variable] = value
+        #expect {
+            try PixlConfiguration(environment: Environment(values))
+        } throws: { error in
+            (error as? ConfigurationError)?.variable == variable && "\(error)".hasPrefix(variable)
+        }
+    }
+
+    @Test func missingVariableIsNamed() {
+        var values = Self.minimal
+        values["ORTHANC_RAW_AE_TITLE"] = nil
+        #expect(throws: ConfigurationError(variable: "ORTHANC_RAW_AE_TITLE", problem: "is not set")) {
+            try PixlConfiguration(environment: Environment(values))
+        }
+    }
+
+    @Test func dotEnvIsReadAndTheEnvironmentWins() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixl-env-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+        # a comment
+        export PIXL_TEST_ONLY_VALUE="from dotenv"
+        PATH=not-the-real-path
+        """.write(to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let environment = try Environment.load(dotEnvIn: directory)
+        #expect(environment["PIXL_TEST_ONLY_VALUE"] == "from dotenv")
+        #expect(environment["PATH"] == ProcessInfo.processInfo.environment["PATH"])
+    }
+}
