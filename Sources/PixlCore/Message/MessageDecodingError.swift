@@ -53,3 +53,27 @@ public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConve
         if let field { "\(field) \(problem)" } else { "message \(problem)" }
     }
 }
+
+extension MessageDecodingError {
+    /// The error for a body the JSON parser refused; the field is named when the parser was inside
+    /// one of the message's own fields (other keys come from the body and are not repeated).
+    init(_ error: JSONParseError) {
+        let field = error.topLevelKey.flatMap(MessageField.init(rawValue:))?.rawValue
+        if case .duplicateKey(topLevel: true) = error.reason, let field {
+            self.init(field: field, problem: .duplicateField)
+        } else {
+            self.init(field: field, problem: .invalidJSON(reason: error.reason.description, offset: error.offset))
+        }
+    }
+
+    /// A name taken from the body (an unknown key, a pickled class name) made safe to show: at most
+    /// 64 characters, control characters replaced.
+    static func sanitized(_ name: String) -> String {
+        let limit = 64
+        var scalars = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars.prefix(limit) {
+            scalars.append(scalar.properties.generalCategory == .control ? "?" : scalar)
+        }
+        return String(scalars) + (name.unicodeScalars.count > limit ? "…" : "")
+    }
+}
