@@ -1,0 +1,164 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import PixlCore
+import PixlImaging
+import PixlOrthanc
+import Testing
+
+/// The local lab of real Orthanc servers brought up by `scripts/lab up`: its settings, its seeded
+/// studies, and REST helpers to check what really is in orthanc-raw.
+struct Lab {
+    struct Study: Decodable {
+        let mrn: String
+        let accession_number: String
+        let study_uid: String
+        let orthanc_study_id: String?
+        let instance_count: Int
+        let series_uids: [String]
+        let claimed_study_uid: String?
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static var directory: URL {
+        ProcessInfo.processInfo.environment["LAB_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? repository.appendingPathComponent(".lab")
+    }
+
+    let environment: [String: String]
+    let studies: [String: Study]
+    let http = HTTPClient.shared
+
+    /// Reads the lab's settings; fails the test with the command to run when the lab is not up.
+    static func current() throws -> Lab {
+        let envFile = directory.appendingPathComponent("lab.env")
+        guard let text = try? String(contentsOf: envFile, encoding: .utf8) else {
+            throw LabError("the lab is not up: run scripts/lab up (no \(envFile.path))")
+        }
+        var environment: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
+        }
+        let manifest = try Data(contentsOf: directory.appendingPathComponent("studies.json"))
+        return Lab(environment: environment, studies: try JSONDecoder().decode([String: Study].self, from: manifest))
+    }
+
+    /// Empties orthanc-raw and anon and restores the seeded studies (`scripts/lab reset`).
+    func reset() throws {
+        let process = Process()
+        process.executableURL = Lab.repository.appendingPathComponent("scripts/lab")
+        process.arguments = ["reset"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw LabError("scripts/lab reset failed") }
+    }
+
+    /// The service's configuration for the lab, with `overrides` on top.
+    func configuration(_ overrides: [String: String] = [:]) throws -> PixlConfiguration {
+        var values = environment
+        values["PIXL_SECONDARY_QUERY_HOURS"] = "always"
+        values.merge(overrides) { _, new in new }
+        return try PixlConfiguration(environment: Environment(values))
+    }
+
+    func pipeline(
+        _ overrides: [String: String] = [:],
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws -> ArchivePipeline<HTTPOrthancClient> {
+        let configuration = try configuration(overrides)
+        let client = HTTPOrthancClient(
+            httpClient: http,
+            configuration: .init(configuration.orthancRaw, requestTimeout: configuration.queryTimeout),
+            logger: Logger(label: "lab-test")
+        )
+        return ArchivePipeline(orthanc: client, configuration: .init(configuration), now: now)
+    }
+
+    func message(_ key: String, project: String = "lab-test", studyUID: String? = nil, identifiers: Bool = true) throws -> ImagingMessage {
+        let study = try #require(studies[key], "no study \(key) in the lab manifest")
+        return ImagingMessage(
+            mrn: identifiers ? study.mrn : "",
+            accessionNumber: identifiers ? study.accession_number : "",
+            studyUID: studyUID ?? study.study_uid,
+            studyDate: CalendarDate(year: 2024, month: 1, day: 2)!,
+            procedureOccurrenceID: 1,
+            projectName: project,
+            extractGeneratedTimestamp: ExtractTimestamp(date: CalendarDate(year: 2026, month: 11, day: 29)!)!
+        )
+    }
+
+    // MARK: orthanc-raw, read directly
+
+    /// `GET` on orthanc-raw, decoded as JSON.
+    func raw(_ path: String) async throws -> Any {
+        var request = HTTPClientRequest(url: environment["ORTHANC_RAW_URL"]! + path)
+        let credentials = Data("\(environment["ORTHANC_RAW_USERNAME"]!):\(environment["ORTHANC_RAW_PASSWORD"]!)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        guard response.status == .ok else { throw LabError("GET \(path) answered \(response.status.code)") }
+        return try JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])
+    }
+
+    /// Orthanc ids of the studies in orthanc-raw with this StudyInstanceUID.
+    func rawStudies(uid: String) async throws -> [String] {
+        let studies = try await raw("/studies?expand") as! [[String: Any]]
+        return studies.filter { ($0["MainDicomTags"] as? [String: Any])?["StudyInstanceUID"] as? String == uid }.map { $0["ID"] as! String }
+    }
+
+    /// Every instance of a raw study with the tags that matter, read from its stored file.
+    func rawInstances(study id: String) async throws -> [[String: String]] {
+        let instances = try await raw("/studies/\(id)/instances") as! [[String: Any]]
+        var result: [[String: String]] = []
+        for instance in instances {
+            let iid = instance["ID"] as! String
+            let tags = try await raw("/instances/\(iid)/tags?short") as! [String: Any]
+            var row = ["id": iid]
+            for (key, tag) in [
+                ("creator", "000d,0010"), ("project", "000d,1001"), ("study", "0020,000d"), ("series", "0020,000e"), ("sop", "0008,0018"),
+            ] {
+                row[key] = (tags[tag] as? String)?.trimmingCharacters(in: .whitespaces)
+            }
+            result.append(row)
+        }
+        return result
+    }
+
+    /// The stored DICOM file of an instance, as dcmtk's `dcmdump` prints it.
+    func dump(instance id: String) async throws -> String {
+        var request = HTTPClientRequest(url: environment["ORTHANC_RAW_URL"]! + "/instances/\(id)/file")
+        let credentials = Data("\(environment["ORTHANC_RAW_USERNAME"]!):\(environment["ORTHANC_RAW_PASSWORD"]!)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pixl-\(id).dcm")
+        try Data(buffer: body).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/dcmdump")
+        process.arguments = [file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// How many C-MOVE jobs orthanc-raw has run.
+    func retrieveJobCount() async throws -> Int {
+        let jobs = try await raw("/jobs?expand") as! [[String: Any]]
+        return jobs.filter { $0["Type"] as? String == "DicomMoveScu" }.count
+    }
+}
+
+struct LabError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
