@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "PixlCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
