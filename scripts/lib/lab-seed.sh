@@ -232,3 +232,28 @@ lab_reset_servers() {
   done
   lab_seed
 }
+
+# Benchmark studies: N single-instance studies in the VNA only, numbered from
+# 100 (the UID scheme allows up to 999), and $LAB_DIR/bench-messages.json, a
+# JSON array of plain messages naming them, for scripts/bench.
+lab_seed_bench() {
+  local count="$1" n row key uid mrn oid first=1
+  ((count >= 1 && count <= 899)) || lab_die "seed-bench takes a count from 1 to 899, not $count"
+  local messages="$LAB_DIR/bench-messages.json"
+  printf '[\n' >"$messages.tmp"
+  for ((n = 100; n < 100 + count; n++)); do
+    key="bench-$n"
+    row="$key|$n|vna|1|1|ONLINE|benchmark study $n"
+    lab_generate_study "$row"
+    uid="$(lab_study_uid "$n")"
+    mrn="$(lab_mrn "$n")"
+    oid="$(lab_orthanc_study_id "$mrn" "$uid")"
+    lab_upload_study vna "$LAB_DIR/dicom/$key" "$oid"
+    ((first)) || printf ',\n' >>"$messages.tmp"
+    first=0
+    printf '  {"mrn": "%s", "accession_number": "%s", "study_uid": "%s", "study_date": "2024-01-02", "procedure_occurrence_id": %d, "project_name": "bench", "extract_generated_timestamp": "2026-11-29T09:00:00+00:00"}' \
+      "$mrn" "$(lab_acc "$n")" "$uid" "$n" >>"$messages.tmp"
+  done
+  printf '\n]\n' >>"$messages.tmp"
+  mv "$messages.tmp" "$messages"
+}
