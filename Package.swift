@@ -11,7 +11,8 @@ let package = Package(
     name: "pixl-imaging",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "pixl-imaging", targets: ["PixlServer"])
+        .executable(name: "pixl-imaging", targets: ["PixlServer"]),
+        .executable(name: "pixl-bench", targets: ["PixlBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -81,6 +82,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmark helpers for scripts/bench: the minimal-client limit, load generators.
+        .executableTarget(
+            name: "PixlBench",
+            dependencies: [
+                "PixlCore",
+                "PixlOrthanc",
+                "PixlImaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

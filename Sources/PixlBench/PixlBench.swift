@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// Benchmark tools for scripts/bench; not part of the service.
+@main
+struct PixlBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pixl-bench",
+        abstract: "Benchmark helpers for scripts/bench.",
+        subcommands: [LimitCommand.self]
+    )
+}
