@@ -21,6 +21,11 @@ public enum MessageDecoder {
     /// - Returns: The message, already passed through ``ImagingMessage/validated()``.
     /// - Throws: ``MessageDecodingError`` naming the field and the problem (never the field's value).
     public static func decode(_ body: some Collection<UInt8>) throws(MessageDecodingError) -> ImagingMessage {
+        try decodeWithoutValidation(body).validated()
+    }
+
+    /// Decodes the fields as sent, untrimmed and without the rules of ``ImagingMessage/validated()``.
+    static func decodeWithoutValidation(_ body: some Collection<UInt8>) throws(MessageDecodingError) -> ImagingMessage {
         let json: JSONValue
         do {
             json = try StrictJSONParser.parse(body)
@@ -55,7 +60,7 @@ public enum MessageDecoder {
                 throw MessageDecodingError(field: error.field ?? field.rawValue, problem: error.problem)
             }
         }
-        return try fields.message().validated()
+        return try fields.message()
     }
 
     private static func unsupported(_ name: String) -> MessageDecodingError {
