@@ -92,6 +92,14 @@ struct MessageDecoderTests {
             == MessageDecodingError(field: "mrn", problem: .duplicateField))
     }
 
+    @Test func namesFromTheBodyAreShownOnlyWhenTheyLookLikeNames() {
+        #expect(Self.error(decoding: Self.plainBody(["40800000": "1"]))
+            == MessageDecodingError(field: nil, problem: .notAMessage("it holds a key that is not a message field")))
+        #expect(Self.error(decoding: Self.plainBody(["Jane Doe": "1"]))?.field == nil)
+        let body = Array(#"{"py/object": "40800000 Jane Doe", "mrn": "x"}"#.utf8)
+        #expect(Self.error(decoding: body)?.description == "message holds an unsupported object with a name that is not shown")
+    }
+
     @Test func unknownPickledNamesAreNamedNotRun() {
         let body = Array(#"{"py/reduce": [{"py/function": "subprocess.call"}, {"py/tuple": ["x"]}]}"#.utf8)
         #expect(Self.error(decoding: body) == MessageDecodingError(field: nil, problem: .unsupportedObject("subprocess.call")))

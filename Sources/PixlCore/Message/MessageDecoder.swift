@@ -43,7 +43,10 @@ public enum MessageDecoder {
             if member.key.hasPrefix("py/") {
                 throw unsupported(WireFormDecoder.pickledName(of: .object([member])) ?? member.key)
             }
-            throw MessageDecodingError(field: MessageDecodingError.sanitized(member.key), problem: .unexpectedField)
+            guard let name = MessageDecodingError.displayableName(member.key) else {
+                throw MessageDecodingError(field: nil, problem: .notAMessage("it holds a key that is not a message field"))
+            }
+            throw MessageDecodingError(field: name, problem: .unexpectedField)
         }
         var fields = Fields()
         var wire = WireFormDecoder()
@@ -64,7 +67,7 @@ public enum MessageDecoder {
     }
 
     private static func unsupported(_ name: String) -> MessageDecodingError {
-        MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.sanitized(name)))
+        MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.displayableName(name) ?? "with a name that is not shown"))
     }
 }
 
