@@ -37,11 +37,11 @@ public enum MessageDecoder {
         }
         let isWireForm = json["py/object"] != nil
         if let tag = json["py/object"], tag != .string(WireFormDecoder.messageClass) {
-            throw unsupported(WireFormDecoder.pickledName(of: json) ?? "py/object")
+            throw WireFormDecoder.unsupported(WireFormDecoder.pickledName(of: json) ?? "py/object")
         }
         for member in members where !(isWireForm && member.key == "py/object") && MessageField(rawValue: member.key) == nil {
             if member.key.hasPrefix("py/") {
-                throw unsupported(WireFormDecoder.pickledName(of: .object([member])) ?? member.key)
+                throw WireFormDecoder.unsupported(WireFormDecoder.pickledName(of: .object([member])) ?? member.key)
             }
             guard let name = MessageDecodingError.displayableName(member.key) else {
                 throw MessageDecodingError(field: nil, problem: .notAMessage("it holds a key that is not a message field"))
@@ -64,10 +64,6 @@ public enum MessageDecoder {
             }
         }
         return try fields.message()
-    }
-
-    private static func unsupported(_ name: String) -> MessageDecodingError {
-        MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.displayableName(name) ?? "with a name that is not shown"))
     }
 }
 

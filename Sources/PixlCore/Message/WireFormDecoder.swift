@@ -272,7 +272,8 @@ struct WireFormDecoder {
         MessageDecodingError(field: nil, problem: .wrongType(expected: expected))
     }
 
-    private static func unsupported(_ name: String) -> MessageDecodingError {
+    /// Refuses a pickled class or function by name (shown only when it looks like one, see ``MessageDecodingError/displayableName(_:)``).
+    static func unsupported(_ name: String) -> MessageDecodingError {
         MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.displayableName(name) ?? "with a name that is not shown"))
     }
 }
