@@ -21,6 +21,11 @@ public enum MessageDecoder {
     /// - Returns: The message, already passed through ``ImagingMessage/validated()``.
     /// - Throws: ``MessageDecodingError`` naming the field and the problem (never the field's value).
     public static func decode(_ body: some Collection<UInt8>) throws(MessageDecodingError) -> ImagingMessage {
+        try decodeWithoutValidation(body).validated()
+    }
+
+    /// Decodes the fields as sent, untrimmed and without the rules of ``ImagingMessage/validated()``.
+    static func decodeWithoutValidation(_ body: some Collection<UInt8>) throws(MessageDecodingError) -> ImagingMessage {
         let json: JSONValue
         do {
             json = try StrictJSONParser.parse(body)
@@ -32,13 +37,16 @@ public enum MessageDecoder {
         }
         let isWireForm = json["py/object"] != nil
         if let tag = json["py/object"], tag != .string(WireFormDecoder.messageClass) {
-            throw unsupported(WireFormDecoder.pickledName(of: json) ?? "py/object")
+            throw WireFormDecoder.unsupported(WireFormDecoder.pickledName(of: json) ?? "py/object")
         }
         for member in members where !(isWireForm && member.key == "py/object") && MessageField(rawValue: member.key) == nil {
             if member.key.hasPrefix("py/") {
-                throw unsupported(WireFormDecoder.pickledName(of: .object([member])) ?? member.key)
+                throw WireFormDecoder.unsupported(WireFormDecoder.pickledName(of: .object([member])) ?? member.key)
             }
-            throw MessageDecodingError(field: MessageDecodingError.sanitized(member.key), problem: .unexpectedField)
+            guard let name = MessageDecodingError.displayableName(member.key) else {
+                throw MessageDecodingError(field: nil, problem: .notAMessage("it holds a key that is not a message field"))
+            }
+            throw MessageDecodingError(field: name, problem: .unexpectedField)
         }
         var fields = Fields()
         var wire = WireFormDecoder()
@@ -55,11 +63,7 @@ public enum MessageDecoder {
                 throw MessageDecodingError(field: error.field ?? field.rawValue, problem: error.problem)
             }
         }
-        return try fields.message().validated()
-    }
-
-    private static func unsupported(_ name: String) -> MessageDecodingError {
-        MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.sanitized(name)))
+        return try fields.message()
     }
 }
 

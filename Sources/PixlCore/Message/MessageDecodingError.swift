@@ -66,14 +66,19 @@ extension MessageDecodingError {
         }
     }
 
-    /// A name taken from the body (an unknown key, a pickled class name) made safe to show: at most
-    /// 64 characters, control characters replaced.
-    static func sanitized(_ name: String) -> String {
-        let limit = 64
-        var scalars = String.UnicodeScalarView()
-        for scalar in name.unicodeScalars.prefix(limit) {
-            scalars.append(scalar.properties.generalCategory == .control ? "?" : scalar)
-        }
-        return String(scalars) + (name.unicodeScalars.count > limit ? "…" : "")
+    /// A name taken from the body (an unknown key, a pickled class name) if it looks like a name and may
+    /// be shown: up to 64 ASCII letters, digits, `_`, `.` and `/`, starting with a letter or `_`.
+    /// `nil` otherwise, since a misplaced value (a number, a name with spaces) could be an identifier.
+    static func displayableName(_ name: String) -> String? {
+        guard let first = name.utf8.first, first == UInt8(ascii: "_") || first.isASCIILetter, name.utf8.count <= 64,
+            name.utf8.allSatisfy({ $0.isASCIILetter || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") })
+        else { return nil }
+        return name
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetter: Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
     }
 }

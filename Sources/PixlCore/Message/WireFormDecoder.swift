@@ -259,7 +259,7 @@ struct WireFormDecoder {
     /// Checks `{tag: name}`: a different name is refused as unsupported (it is never looked up).
     private static func requireCallable(_ node: JSONValue, tag: String, name: String) throws(MessageDecodingError) {
         guard case .object(let members) = node, members.count == 1, members[0].key == tag, case .string(let found) = members[0].value else {
-            throw unsupported(pickledName(of: node) ?? "a non-\(tag) callable")
+            throw unsupported(pickledName(of: node) ?? tag)
         }
         guard found == name else { throw unsupported(found) }
     }
@@ -272,8 +272,9 @@ struct WireFormDecoder {
         MessageDecodingError(field: nil, problem: .wrongType(expected: expected))
     }
 
-    private static func unsupported(_ name: String) -> MessageDecodingError {
-        MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.sanitized(name)))
+    /// Refuses a pickled class or function by name (shown only when it looks like one, see ``MessageDecodingError/displayableName(_:)``).
+    static func unsupported(_ name: String) -> MessageDecodingError {
+        MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.displayableName(name) ?? "with a name that is not shown"))
     }
 }
 
