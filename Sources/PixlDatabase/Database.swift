@@ -54,6 +54,22 @@ extension DatabaseConfiguration.Postgres {
     }
 }
 
+extension PostgresClient {
+    /// `withTransaction`, rethrowing the closure's own error rather than postgres-nio's `PostgresTransactionError` wrapper
+    /// (so a ``DatabaseError`` reaches the caller as itself).
+    func withUnwrappedTransaction<Result>(
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        do {
+            return try await withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError, error.beginError == nil, error.commitError == nil { throw closureError }
+            throw error
+        }
+    }
+}
+
 /// Entry points that open the configured database, do one thing, and close it.
 ///
 /// ```swift
@@ -128,6 +144,8 @@ public enum Database {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            // Let run() start before the first lease (postgres-nio warns otherwise; it would still work).
+            for _ in 0..<3 { await Task.yield() }
             return try await body(client)
         }
     }

@@ -55,7 +55,7 @@ public struct PostgresJobStore: JobStore {
 
     public func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob] {
         guard !messages.isEmpty else { return [] }
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.withUnwrappedTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.enqueueLockKey))", logger: logger)
             var results: [EnqueuedJob] = []
             results.reserveCapacity(messages.count)

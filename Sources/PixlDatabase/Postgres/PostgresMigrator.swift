@@ -32,7 +32,7 @@ public struct PostgresMigrator: Sendable {
         let start = try await client.withConnection { try await Self.versions(on: $0, schema: schema, logger: logger)?.first }
         var applied: [String] = []
         while true {
-            let step: MigrationStep? = try await client.withTransaction(logger: logger) { connection in
+            let step: MigrationStep? = try await client.withUnwrappedTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
                 let versions = try await Self.versions(on: connection, schema: schema, logger: logger)
                 guard let step = try MigrationPlanner.nextStep(versions: versions, target: target, dialect: .postgres, schema: schema)
