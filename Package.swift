@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "pixl-imaging", targets: ["PixlServer"]),
         .executable(name: "pixl-bench", targets: ["PixlBench"]),
+        .executable(name: "pixl-store-workbench", targets: ["PixlStoreWorkbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -98,6 +99,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A helper for the job store's multi-process tests and its benchmark (not shipped).
+        .executableTarget(
+            name: "PixlStoreWorkbench",
+            dependencies: [
+                "PixlCore",
+                "PixlDatabase",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Test support shared by the test targets: fakes, clocks, fixtures, the lab's address book.
         .target(
             name: "PixlTesting",
@@ -117,7 +130,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PixlDatabaseTests",
-            dependencies: ["PixlDatabase", "PixlCore", "PixlTesting"],
+            dependencies: [
+                "PixlDatabase", "PixlCore", "PixlTesting", "PixlStoreWorkbench",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,139 @@
+/// Every schema revision this service knows, oldest first.
+///
+/// The first four are PIXL's alembic revisions for the `pipeline` schema, with PIXL's ids, reproduced
+/// from SAFEHR-data/PIXL `pixl_imaging/alembic/versions/`:
+///
+/// - `bcaef54e2bfe_create_extract_and_image_tables.py` (2024-02-12): `extract(extract_id Integer PK,
+///   slug String not null)`, `image(image_id Integer PK, accession_number String not null, study_date Date
+///   not null, mrn String not null, hashed_identifier String null, exported_at DateTime(timezone=True) null,
+///   extract_id Integer not null FK → extract.extract_id)`;
+/// - `cb5ee12a6e20_replace_hashed_id_with_pseudo_study_uid.py` (2024-05-01): `alter_column("image",
+///   "hashed_identifier", new_column_name="pseudo_study_uid")`;
+/// - `83dcb3812628_add_study_uid_column_to_image_table.py` (2024-08-01): `add_column("image",
+///   Column("study_uid", String(), nullable=True))`;
+/// - `d947cc715eb1_add_pseudo_patient_id_column_to_image_table.py` (2024-08-21): `add_column("image",
+///   Column("pseudo_patient_id", String(length=255), nullable=True))`.
+///
+/// The PostgreSQL DDL is what SQLAlchemy emits for those operations (an Integer primary key becomes
+/// `SERIAL`, `String()` `VARCHAR`, `DateTime(timezone=True)` `TIMESTAMP WITH TIME ZONE`, unnamed primary and
+/// foreign keys get PostgreSQL's default names `extract_pkey`, `image_pkey`, `image_extract_id_fkey`), and
+/// `alembic_version` is created as alembic does, in the same schema (`version_table_schema`, PIXL's env.py).
+/// PIXL renamed the schema `pixl_pipeline` in 2025 by editing these revisions in place; the schema name
+/// here is configuration (`PIXL_DB_SCHEMA`).
+///
+/// Later revisions are this service's own (`pixl_imaging_NNNN`).
+public enum Revisions {
+    /// All revisions, oldest first.
+    public static let all: [Revision] = [
+        createExtractAndImageTables,
+        replaceHashedIDWithPseudoStudyUID,
+        addStudyUIDColumnToImageTable,
+        addPseudoPatientIDColumnToImageTable,
+        createImagingJobTable,
+    ]
+
+    /// PIXL's own head revision: the last one PIXL's Python tools know.
+    public static let pixlHead = "d947cc715eb1"
+
+    /// The newest revision.
+    public static var head: String { all[all.count - 1].id }
+
+    /// The revision with `id`, or `nil`.
+    public static func revision(_ id: String) -> Revision? { all.first { $0.id == id } }
+
+    // MARK: PIXL's revisions
+
+    static let createExtractAndImageTables = Revision(id: "bcaef54e2bfe", summary: "Create extract and image tables") { dialect, t in
+        let serial = dialect == .postgres ? "SERIAL" : "INTEGER"
+        let timestamptz = dialect == .postgres ? "TIMESTAMP WITH TIME ZONE" : "DATETIME"
+        return [
+            """
+            CREATE TABLE \(t.extract) (
+                extract_id \(serial) NOT NULL,
+                slug VARCHAR NOT NULL,
+                PRIMARY KEY (extract_id)
+            )
+            """,
+            """
+            CREATE TABLE \(t.image) (
+                image_id \(serial) NOT NULL,
+                accession_number VARCHAR NOT NULL,
+                study_date DATE NOT NULL,
+                mrn VARCHAR NOT NULL,
+                hashed_identifier VARCHAR,
+                exported_at \(timestamptz),
+                extract_id INTEGER NOT NULL,
+                PRIMARY KEY (image_id),
+                FOREIGN KEY(extract_id) REFERENCES \(t.extract) (extract_id)
+            )
+            """,
+        ]
+    }
+
+    static let replaceHashedIDWithPseudoStudyUID = Revision(id: "cb5ee12a6e20", summary: "replace_hashed_id_with_pseudo_study_uid") { _, t in
+        ["ALTER TABLE \(t.image) RENAME COLUMN hashed_identifier TO pseudo_study_uid"]
+    }
+
+    static let addStudyUIDColumnToImageTable = Revision(id: "83dcb3812628", summary: "Add study UID column to Image table") { _, t in
+        ["ALTER TABLE \(t.image) ADD COLUMN study_uid VARCHAR"]
+    }
+
+    static let addPseudoPatientIDColumnToImageTable = Revision(id: "d947cc715eb1", summary: "Add pseudo patient ID to image table") { _, t in
+        ["ALTER TABLE \(t.image) ADD COLUMN pseudo_patient_id VARCHAR(255)"]
+    }
+
+    // MARK: The service's revisions
+
+    /// States in which a job still has work ahead (mirrors ``JobState/isFinal``).
+    static let unfinishedStates = "('queued', 'in_progress', 'retry', 'deferred')"
+
+    static let createImagingJobTable = Revision(id: "pixl_imaging_0001", summary: "Create imaging_job table") { dialect, t in
+        let uuid = dialect == .postgres ? "UUID" : "TEXT"
+        let timestamptz = dialect == .postgres ? "TIMESTAMP WITH TIME ZONE" : "DATETIME"
+        // Insertion order, used for "oldest first": an identity on PostgreSQL; on SQLite the store assigns MAX(seq) + 1
+        // inside its (serialised) write transaction.
+        let seq = dialect == .postgres ? "BIGINT GENERATED ALWAYS AS IDENTITY" : "INTEGER NOT NULL"
+        return [
+            """
+            CREATE TABLE \(t.imagingJob) (
+                id \(uuid) NOT NULL,
+                seq \(seq),
+                mrn VARCHAR NOT NULL,
+                accession_number VARCHAR NOT NULL,
+                study_uid VARCHAR NOT NULL,
+                series_uid TEXT NOT NULL,
+                study_date DATE NOT NULL,
+                procedure_occurrence_id BIGINT NOT NULL,
+                project_name VARCHAR NOT NULL,
+                extract_generated_timestamp VARCHAR NOT NULL,
+                state VARCHAR(16) NOT NULL,
+                reason TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                archive VARCHAR(16),
+                studies TEXT NOT NULL DEFAULT '[]',
+                created_at \(timestamptz) NOT NULL,
+                updated_at \(timestamptz) NOT NULL,
+                next_attempt_at \(timestamptz),
+                lease_expires_at \(timestamptz),
+                CONSTRAINT imaging_job_pkey PRIMARY KEY (id),
+                CONSTRAINT imaging_job_state_check CHECK (state IN ('queued', 'in_progress', 'retry', 'deferred', 'succeeded', 'discarded', 'failed')),
+                CONSTRAINT imaging_job_archive_check CHECK (archive IS NULL OR archive IN ('local', 'primary', 'secondary')),
+                CONSTRAINT imaging_job_project_name_check CHECK (project_name <> ''),
+                CONSTRAINT imaging_job_attempts_check CHECK (attempts >= 0)
+            )
+            """,
+            "CREATE UNIQUE INDEX ix_imaging_job_seq ON \(t.imagingJob) (seq)",
+            // Claim order: unfinished jobs, oldest first.
+            "CREATE INDEX ix_imaging_job_claim ON \(t.imagingJob) (seq) WHERE state IN \(unfinishedStates)",
+            // Identity dedupe at enqueue (series_uid, up to 64 KiB, is compared on the few rows this finds).
+            """
+            CREATE INDEX ix_imaging_job_identity ON \(t.imagingJob) (project_name, mrn, accession_number, study_uid) \
+            WHERE state IN \(unfinishedStates)
+            """,
+            // Listing newest first, by state or project; earliest due date.
+            "CREATE INDEX ix_imaging_job_created ON \(t.imagingJob) (created_at)",
+            "CREATE INDEX ix_imaging_job_state_created ON \(t.imagingJob) (state, created_at)",
+            "CREATE INDEX ix_imaging_job_project_created ON \(t.imagingJob) (project_name, created_at)",
+        ]
+    }
+}

@@ -1,0 +1,252 @@
+public import Foundation
+public import Logging
+public import PixlCore
+public import PostgresNIO
+
+/// The job store on PostgreSQL (postgres-nio `PostgresClient`), in the schema of ``DatabaseConfiguration/schema``.
+///
+/// Claims use `FOR UPDATE SKIP LOCKED`, so several replicas never claim the same job. Enqueues take a
+/// transaction-scoped advisory lock so that two concurrent enqueues of an identical message cannot both insert it.
+///
+/// The client must be running (`client.run()` in a task or a `ServiceGroup`) while the store is used:
+///
+/// ```swift
+/// let client = PostgresClient(configuration: settings.clientConfiguration(), backgroundLogger: logger)
+/// let store = PostgresJobStore(client: client, schema: "pipeline", logger: logger)
+/// ```
+public struct PostgresJobStore: JobStore {
+    // MARK: Member variables
+
+    public let client: PostgresClient
+    public let schema: String
+    private let logger: Logger
+    private let table: String
+
+    // MARK: Initialization
+
+    /// - Parameters:
+    ///   - client: A client whose `run()` is being awaited elsewhere.
+    ///   - schema: The schema holding `imaging_job` (a plain lower-case identifier, as ``DatabaseConfiguration`` checks).
+    ///   - logger: For query logs (postgres-nio logs at debug and trace).
+    public init(client: PostgresClient, schema: String = "pipeline", logger: Logger) {
+        precondition(DatabaseConfiguration.isPlainIdentifier(schema), "schema must be a plain SQL identifier")
+        self.client = client
+        self.schema = schema
+        self.logger = logger
+        self.table = "\(schema).imaging_job"
+    }
+
+    // MARK: Migrations
+
+    /// The revision recorded in `<schema>.alembic_version`, or `nil` for a database without it.
+    public func currentRevision() async throws -> String? {
+        try await client.withConnection { connection in
+            try await PostgresMigrator.versions(on: connection, schema: schema, logger: logger)?.first
+        }
+    }
+
+    /// Upgrades the database to `target` (`nil`: head), one transaction per revision; see ``PostgresMigrator``.
+    @discardableResult
+    public func migrate(to target: String? = nil, logger: Logger) async throws -> MigrationReport {
+        try await PostgresMigrator(client: client, schema: schema).upgrade(to: target, logger: logger)
+    }
+
+    // MARK: JobStore
+
+    public func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob] {
+        guard !messages.isEmpty else { return [] }
+        return try await client.withUnwrappedTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.enqueueLockKey))", logger: logger)
+            var results: [EnqueuedJob] = []
+            results.reserveCapacity(messages.count)
+            for message in messages {
+                let existing = try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM \(unescaped: table)
+                    WHERE project_name = \(message.projectName) AND mrn = \(message.mrn)
+                      AND accession_number = \(message.accessionNumber) AND study_uid = \(message.studyUID)
+                      AND series_uid = \(message.seriesUID) AND state IN \(unescaped: JobSQL.unfinishedStates)
+                    ORDER BY seq LIMIT 1
+                    """,
+                    logger: logger
+                )
+                if let job = try await Self.firstJob(existing) {
+                    results.append(EnqueuedJob(job: job, isNew: false))
+                    continue
+                }
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO \(unescaped: table) (id, mrn, accession_number, study_uid, series_uid, study_date,
+                        procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies,
+                        created_at, updated_at)
+                    VALUES (\(UUID()), \(message.mrn), \(message.accessionNumber), \(message.studyUID), \(message.seriesUID),
+                        \(message.studyDate.description)::date, \(message.procedureOccurrenceID), \(message.projectName),
+                        \(message.extractGeneratedTimestamp.description), 'queued', 0, '[]', \(now), \(now))
+                    RETURNING \(unescaped: Self.columns)
+                    """,
+                    logger: logger
+                )
+                guard let job = try await Self.firstJob(inserted) else { throw DatabaseError(.invalidRow, "INSERT returned no row") }
+                results.append(EnqueuedJob(job: job, isNew: true))
+            }
+            return results
+        }
+    }
+
+    public func claimNext(now: Date, lease: Duration) async throws -> Job? {
+        let leaseEnd = JobSQL.date(now, plus: lease)
+        let rows = try await client.query(
+            """
+            UPDATE \(unescaped: table)
+            SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = \(leaseEnd), next_attempt_at = NULL, updated_at = \(now)
+            WHERE id = (
+                SELECT id FROM \(unescaped: table)
+                WHERE state IN \(unescaped: JobSQL.unfinishedStates)
+                  AND (state = 'queued'
+                       OR (state IN ('retry', 'deferred') AND next_attempt_at <= \(now))
+                       OR (state = 'in_progress' AND lease_expires_at <= \(now)))
+                ORDER BY seq
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+            RETURNING \(unescaped: Self.columns)
+            """,
+            logger: logger
+        )
+        return try await Self.firstJob(rows)
+    }
+
+    public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
+        let leaseEnd = JobSQL.date(now, plus: lease)
+        let rows = try await client.query(
+            """
+            UPDATE \(unescaped: table) SET lease_expires_at = \(leaseEnd), updated_at = \(now)
+            WHERE id = \(id) AND state = 'in_progress' RETURNING id
+            """,
+            logger: logger
+        )
+        if try await Self.isEmpty(rows) {
+            throw DatabaseError(.notInProgress, "job \(id) is not in progress: its lease cannot be renewed")
+        }
+    }
+
+    @discardableResult
+    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+        let rows = try await client.query(
+            """
+            UPDATE \(unescaped: table)
+            SET state = \(outcome.state.rawValue), reason = \(outcome.reason), archive = COALESCE(\(outcome.archive?.rawValue), archive),
+                studies = COALESCE(\(JobSQL.studies(for: outcome)), studies), next_attempt_at = \(JobSQL.nextAttempt(for: outcome, now: now)),
+                lease_expires_at = NULL, updated_at = \(now)
+            WHERE id = \(id)
+            RETURNING \(unescaped: Self.columns)
+            """,
+            logger: logger
+        )
+        guard let job = try await Self.firstJob(rows) else { throw DatabaseError(.jobNotFound, "no job with id \(id)") }
+        return job
+    }
+
+    public func release(_ id: UUID, now: Date) async throws {
+        let rows = try await client.query(
+            """
+            UPDATE \(unescaped: table)
+            SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_expires_at = NULL, next_attempt_at = NULL, updated_at = \(now)
+            WHERE id = \(id) AND state = 'in_progress' RETURNING id
+            """,
+            logger: logger
+        )
+        if try await Self.isEmpty(rows) {
+            throw DatabaseError(.notInProgress, "job \(id) is not in progress: it cannot be released")
+        }
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: table) WHERE id = \(id)", logger: logger)
+        return try await Self.firstJob(rows)
+    }
+
+    public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM \(unescaped: table)
+            WHERE (\(state?.rawValue)::varchar IS NULL OR state = \(state?.rawValue))
+              AND (\(project)::varchar IS NULL OR project_name = \(project))
+              AND (\(before)::timestamptz IS NULL OR created_at < \(before))
+            ORDER BY created_at DESC, seq DESC
+            LIMIT \(max(0, limit))
+            """,
+            logger: logger
+        )
+        var jobs: [Job] = []
+        for try await row in rows { jobs.append(try Self.job(row)) }
+        return jobs
+    }
+
+    public func countsByState() async throws -> [JobState: Int] {
+        let rows = try await client.query("SELECT state, COUNT(*) FROM \(unescaped: table) GROUP BY state", logger: logger)
+        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+        for try await (state, count) in rows.decode((String, Int).self) {
+            if let state = JobState(rawValue: state) { counts[state] = count }
+        }
+        return counts
+    }
+
+    public func nextDueDate() async throws -> Date? {
+        let rows = try await client.query(
+            """
+            SELECT MIN(due) FROM (
+                SELECT MIN(created_at) AS due FROM \(unescaped: table) WHERE state = 'queued'
+                UNION ALL SELECT MIN(next_attempt_at) FROM \(unescaped: table) WHERE state IN ('retry', 'deferred')
+                UNION ALL SELECT MIN(lease_expires_at) FROM \(unescaped: table) WHERE state = 'in_progress') AS dues
+            """,
+            logger: logger
+        )
+        for try await (due) in rows.decode((Date?).self) { return due }
+        return nil
+    }
+
+    // MARK: Row mapping
+
+    /// Serialises enqueues (not claims): `hashtext('pixl_imaging.enqueue')` would do too; a constant is plainer.
+    static let enqueueLockKey: Int64 = 0x5049_584C_0001  // "PIXL" 1
+
+    static let columns = """
+        id, mrn, accession_number, study_uid, series_uid, study_date::text AS study_date, procedure_occurrence_id, project_name, \
+        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, next_attempt_at
+        """
+
+    static func firstJob(_ rows: PostgresRowSequence) async throws -> Job? {
+        var first: Job?
+        for try await row in rows where first == nil { first = try job(row) }
+        return first
+    }
+
+    static func isEmpty(_ rows: PostgresRowSequence) async throws -> Bool {
+        var empty = true
+        for try await _ in rows { empty = false }
+        return empty
+    }
+
+    static func job(_ row: PostgresRow) throws -> Job {
+        let cells = row.makeRandomAccess()
+        return try JobRecord(
+            id: cells["id"].decode(UUID.self).uuidString,
+            mrn: cells["mrn"].decode(String.self),
+            accessionNumber: cells["accession_number"].decode(String.self),
+            studyUID: cells["study_uid"].decode(String.self),
+            seriesUID: cells["series_uid"].decode(String.self),
+            studyDate: cells["study_date"].decode(String.self),
+            procedureOccurrenceID: cells["procedure_occurrence_id"].decode(Int64.self),
+            projectName: cells["project_name"].decode(String.self),
+            extractGeneratedTimestamp: cells["extract_generated_timestamp"].decode(String.self),
+            state: cells["state"].decode(String.self),
+            reason: cells["reason"].decode(String?.self),
+            attempts: cells["attempts"].decode(Int.self),
+            archive: cells["archive"].decode(String?.self),
+            studies: cells["studies"].decode(String.self),
+            createdAt: cells["created_at"].decode(Date.self),
+            updatedAt: cells["updated_at"].decode(Date.self),
+            nextAttemptAt: cells["next_attempt_at"].decode(Date?.self)
+        ).job()
+    }
+}

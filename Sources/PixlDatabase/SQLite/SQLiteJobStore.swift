@@ -1,0 +1,301 @@
+public import Foundation
+public import GRDB
+public import Logging
+public import PixlCore
+
+/// The job store on an embedded SQLite file (GRDB `DatabasePool`, WAL journal).
+///
+/// Several processes may share the file: writes are `IMMEDIATE` transactions, so a claim is a single
+/// serialised read-modify-write and a job is never handed to two callers. Contended writers wait up to
+/// ``Configuration/busyTimeout``.
+///
+/// ```swift
+/// let store = try SQLiteJobStore(path: "pixl-imaging.sqlite", logger: logger)
+/// try await store.migrate(logger: logger)
+/// let jobs = try await store.enqueue(messages, now: .now)
+/// ```
+public final class SQLiteJobStore: JobStore {
+    /// Connection settings.
+    public struct Configuration: Sendable {
+        /// How long a write waits for another process's write lock. Default 10 s.
+        public var busyTimeout: Duration
+        /// Readers in the pool. Default 4.
+        public var maximumReaderCount: Int
+
+        public init(busyTimeout: Duration = .seconds(10), maximumReaderCount: Int = 4) {
+            self.busyTimeout = busyTimeout
+            self.maximumReaderCount = maximumReaderCount
+        }
+    }
+
+    // MARK: Member variables
+
+    /// The underlying pool, for tests and tools.
+    public let pool: DatabasePool
+    private let logger: Logger
+
+    // MARK: Initialization
+
+    /// Opens (creating if need be) the SQLite file at `path` in WAL mode. Does not migrate: call ``migrate(to:logger:)``.
+    public init(path: String, configuration: Configuration = .init(), logger: Logger) throws {
+        var config = GRDB.Configuration()
+        let (seconds, attoseconds) = configuration.busyTimeout.components
+        config.busyMode = .timeout(Double(seconds) + Double(attoseconds) / 1e18)
+        config.maximumReaderCount = configuration.maximumReaderCount
+        config.label = "pixl-imaging"
+        self.pool = try DatabasePool(path: path, configuration: config)
+        self.logger = logger
+    }
+
+    // MARK: Migrations
+
+    /// The revision recorded in `alembic_version`, or `nil` for an empty database.
+    public func currentRevision() async throws -> String? {
+        try await pool.read { db in
+            guard try db.tableExists("alembic_version") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT version_num FROM alembic_version")
+        }
+    }
+
+    /// Upgrades the database to `target` (`nil`: head), one transaction per revision.
+    /// - Throws: ``DatabaseError`` ``DatabaseError/Code/unknownRevision`` (nothing changed) when the database or
+    ///   `target` names an unknown revision; ``DatabaseError/Code/migrationFailed`` when a revision's SQL fails
+    ///   (that revision is rolled back; earlier ones stay).
+    @discardableResult
+    public func migrate(to target: String? = nil, logger: Logger) async throws -> MigrationReport {
+        _ = try MigrationPlanner.targetIndex(target)
+        var applied: [String] = []
+        let start = try await currentRevision()
+        while true {
+            let step: MigrationStep? = try await pool.write { db in
+                let versions: [String]? =
+                    try db.tableExists("alembic_version")
+                    ? try String.fetchAll(db, sql: "SELECT version_num FROM alembic_version") : nil
+                guard let step = try MigrationPlanner.nextStep(versions: versions, target: target, dialect: .sqlite, schema: "main")
+                else { return nil }
+                do {
+                    for statement in step.statements { try db.execute(sql: statement) }
+                } catch {
+                    throw DatabaseError(
+                        .migrationFailed,
+                        "revision \(step.revision.id) (\(step.revision.summary)) failed and was rolled back",
+                        underlying: error
+                    )
+                }
+                return step
+            }
+            guard let step else { break }
+            logger.info(
+                "Applied revision",
+                metadata: ["pixl.db.revision": "\(step.revision.id)", "pixl.db.from": "\(step.from ?? "-")", "pixl.db.backend": "sqlite"]
+            )
+            applied.append(step.revision.id)
+        }
+        return MigrationReport(from: start, to: try await currentRevision(), applied: applied)
+    }
+
+    // MARK: JobStore
+
+    public func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob] {
+        try await pool.write { db in
+            var results: [EnqueuedJob] = []
+            results.reserveCapacity(messages.count)
+            for message in messages {
+                if let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(Self.columns) FROM imaging_job
+                        WHERE project_name = ? AND mrn = ? AND accession_number = ? AND study_uid = ? AND series_uid = ?
+                          AND state IN \(JobSQL.unfinishedStates)
+                        ORDER BY seq LIMIT 1
+                        """,
+                    arguments: [message.projectName, message.mrn, message.accessionNumber, message.studyUID, message.seriesUID]
+                ) {
+                    results.append(EnqueuedJob(job: try Self.job(row), isNew: false))
+                    continue
+                }
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        INSERT INTO imaging_job (id, seq, mrn, accession_number, study_uid, series_uid, study_date,
+                            procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies,
+                            created_at, updated_at)
+                        VALUES (?, (SELECT IFNULL(MAX(seq), 0) + 1 FROM imaging_job), ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '[]', ?, ?)
+                        RETURNING \(Self.columns)
+                        """,
+                    arguments: [
+                        UUID().uuidString.lowercased(), message.mrn, message.accessionNumber, message.studyUID, message.seriesUID,
+                        message.studyDate.description, message.procedureOccurrenceID, message.projectName,
+                        message.extractGeneratedTimestamp.description, now, now,
+                    ]
+                )
+                guard let row else { throw DatabaseError(.invalidRow, "INSERT returned no row") }
+                results.append(EnqueuedJob(job: try Self.job(row), isNew: true))
+            }
+            return results
+        }
+    }
+
+    public func claimNext(now: Date, lease: Duration) async throws -> Job? {
+        let leaseEnd = JobSQL.date(now, plus: lease)
+        return try await pool.write { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE imaging_job
+                    SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = ?, next_attempt_at = NULL, updated_at = ?
+                    WHERE id = (
+                        SELECT id FROM imaging_job
+                        WHERE state IN \(JobSQL.unfinishedStates)
+                          AND (state = 'queued'
+                               OR (state IN ('retry', 'deferred') AND next_attempt_at <= ?)
+                               OR (state = 'in_progress' AND lease_expires_at <= ?))
+                        ORDER BY seq LIMIT 1)
+                    RETURNING \(Self.columns)
+                    """,
+                arguments: [leaseEnd, now, now, now]
+            ).map(Self.job)
+        }
+    }
+
+    public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
+        let leaseEnd = JobSQL.date(now, plus: lease)
+        let changed = try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE imaging_job SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'in_progress'",
+                arguments: [leaseEnd, now, Self.key(id)]
+            )
+            return db.changesCount
+        }
+        if changed == 0 { throw DatabaseError(.notInProgress, "job \(id) is not in progress: its lease cannot be renewed") }
+    }
+
+    @discardableResult
+    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+        let row = try await pool.write { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE imaging_job
+                    SET state = ?, reason = ?, archive = COALESCE(?, archive), studies = COALESCE(?, studies),
+                        next_attempt_at = ?, lease_expires_at = NULL, updated_at = ?
+                    WHERE id = ?
+                    RETURNING \(Self.columns)
+                    """,
+                arguments: [
+                    outcome.state.rawValue, outcome.reason, outcome.archive?.rawValue, JobSQL.studies(for: outcome),
+                    JobSQL.nextAttempt(for: outcome, now: now), now, Self.key(id),
+                ]
+            )
+        }
+        guard let row else { throw DatabaseError(.jobNotFound, "no job with id \(id)") }
+        return try Self.job(row)
+    }
+
+    public func release(_ id: UUID, now: Date) async throws {
+        let changed = try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE imaging_job
+                    SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ?
+                    WHERE id = ? AND state = 'in_progress'
+                    """,
+                arguments: [now, Self.key(id)]
+            )
+            return db.changesCount
+        }
+        if changed == 0 { throw DatabaseError(.notInProgress, "job \(id) is not in progress: it cannot be released") }
+    }
+
+    public func job(id: UUID) async throws -> Job? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM imaging_job WHERE id = ?", arguments: [Self.key(id)]).map(Self.job)
+        }
+    }
+
+    public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let state {
+            conditions.append("state = ?")
+            arguments += [state.rawValue]
+        }
+        if let project {
+            conditions.append("project_name = ?")
+            arguments += [project]
+        }
+        if let before {
+            conditions.append("created_at < ?")
+            arguments += [before]
+        }
+        arguments += [max(0, limit)]
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.columns) FROM imaging_job \(whereClause) ORDER BY created_at DESC, seq DESC LIMIT ?"
+        let boundArguments = arguments
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: boundArguments).map(Self.job)
+        }
+    }
+
+    public func countsByState() async throws -> [JobState: Int] {
+        let rows = try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM imaging_job GROUP BY state").map { row -> (String, Int) in
+                (row["state"], row["n"])
+            }
+        }
+        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+        for (state, count) in rows {
+            if let state = JobState(rawValue: state) { counts[state] = count }
+        }
+        return counts
+    }
+
+    public func nextDueDate() async throws -> Date? {
+        try await pool.read { db in
+            try Date.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(due) FROM (
+                        SELECT MIN(created_at) AS due FROM imaging_job WHERE state = 'queued'
+                        UNION ALL SELECT MIN(next_attempt_at) FROM imaging_job WHERE state IN ('retry', 'deferred')
+                        UNION ALL SELECT MIN(lease_expires_at) FROM imaging_job WHERE state = 'in_progress')
+                    """
+            )
+        }
+    }
+
+    // MARK: Row mapping
+
+    /// `id` is stored as lower-case text.
+    static func key(_ id: UUID) -> String { id.uuidString.lowercased() }
+
+    static let columns = """
+        id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id, project_name, \
+        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, next_attempt_at
+        """
+
+    static func job(_ row: Row) throws -> Job {
+        guard let createdAt: Date = row["created_at"], let updatedAt: Date = row["updated_at"] else {
+            throw DatabaseError(.invalidRow, "imaging_job row has no created_at/updated_at")
+        }
+        return try JobRecord(
+            id: row["id"],
+            mrn: row["mrn"],
+            accessionNumber: row["accession_number"],
+            studyUID: row["study_uid"],
+            seriesUID: row["series_uid"],
+            studyDate: row["study_date"],
+            procedureOccurrenceID: row["procedure_occurrence_id"],
+            projectName: row["project_name"],
+            extractGeneratedTimestamp: row["extract_generated_timestamp"],
+            state: row["state"],
+            reason: row["reason"],
+            attempts: row["attempts"],
+            archive: row["archive"],
+            studies: row["studies"],
+            createdAt: createdAt,
+            updatedAt: updatedAt,
+            nextAttemptAt: row["next_attempt_at"]
+        ).job()
+    }
+}
