@@ -64,6 +64,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP API of SPEC §5 (Hummingbird), against the JobStore port; metrics (swift-prometheus).
+        .target(
+            name: "PixlAPI",
+            dependencies: [
+                "PixlCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The executable: the only code that names concrete adapters.
         .executableTarget(
             name: "PixlServer",
@@ -72,6 +85,7 @@ let package = Package(
                 "PixlOrthanc",
                 "PixlImaging",
                 "PixlDatabase",
+                "PixlAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -102,6 +116,18 @@ let package = Package(
         .testTarget(
             name: "PixlDatabaseTests",
             dependencies: ["PixlDatabase", "PixlCore", "PixlTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PixlAPITests",
+            dependencies: [
+                "PixlAPI", "PixlCore", "PixlTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

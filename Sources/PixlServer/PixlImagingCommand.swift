@@ -4,6 +4,7 @@ import ArgumentParser
 struct PixlImagingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pixl-imaging",
-        abstract: "Pulls studies from the VNA and PACS into orthanc-raw, one message per study."
+        abstract: "Pulls studies from the VNA and PACS into orthanc-raw, one message per study.",
+        subcommands: [SubmitCommand.self]
     )
 }
