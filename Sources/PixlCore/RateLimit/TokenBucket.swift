@@ -107,8 +107,10 @@ public actor TokenBucket<C: Clock> where C.Duration == Duration {
                     grant()
                     return
                 }
+                // Aim a little before the exact instant (half the slack the check allows), so that rounding in
+                // the clock's arithmetic never leaves a waiter asleep past its token.
                 let deadline: C.Instant? =
-                    rate > 0 ? stamp.advanced(by: .seconds((Double(position + 1) - tokens) / rate)) : nil
+                    rate > 0 ? stamp.advanced(by: .seconds(max(0, Double(position + 1) - tokens - Self.epsilon / 2) / rate)) : nil
                 try await wait(until: deadline, generation: generation)
             }
         } catch {

@@ -3,6 +3,7 @@ import PixlCore
 import PixlTesting
 import Testing
 
+@Suite(.timeLimit(.minutes(1)))
 struct TokenBucketTests {
     /// Yields until `condition` holds (the tasks under test run on other threads; nothing sleeps).
     private func eventually(_ condition: () async -> Bool) async {
