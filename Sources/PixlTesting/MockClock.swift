@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A clock that moves only when told to, so time-dependent code is tested without sleeping.
 public final class MockClock: Clock, @unchecked Sendable {

@@ -38,7 +38,7 @@ struct MessagesEndpointTests {
             // No patient identifiers in the job object.
             #expect(!body.contains("MRN1") && !body.contains("ACC1"))
         }
-        #expect(try await store.allJobs.count == 1)
+        #expect(await store.allJobs.count == 1)
     }
 
     @Test func identicalUnfinishedMessageReturnsTheSameJob() async throws {

@@ -1,5 +1,5 @@
 public import Foundation
-public import PixlCore
+import PixlCore
 
 extension Job {
     /// The job object of SPEC §5, keys in a fixed order; no patient identifiers.
