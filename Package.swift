@@ -68,6 +68,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP API of SPEC §5 (Hummingbird), against the JobStore port; metrics (swift-prometheus).
+        .target(
+            name: "PixlAPI",
+            dependencies: [
+                "PixlCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The executable: the only code that names concrete adapters.
         .executableTarget(
             name: "PixlServer",
@@ -76,6 +89,7 @@ let package = Package(
                 "PixlOrthanc",
                 "PixlImaging",
                 "PixlDatabase",
+                "PixlAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -136,6 +150,18 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PixlAPITests",
+            dependencies: [
+                "PixlAPI", "PixlCore", "PixlTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,51 @@
+public import Foundation
+import PixlCore
+
+extension Job {
+    /// The job object of SPEC §5, keys in a fixed order; no patient identifiers.
+    var json: PythonJSON {
+        .object([
+            (key: "id", value: .string(id.uuidString.lowercased())),
+            (key: "state", value: .string(state.rawValue)),
+            (key: "reason", value: reason.map(PythonJSON.string) ?? .null),
+            (key: "attempts", value: .int(String(attempts))),
+            (key: "archive", value: archive.map { .string($0.rawValue) } ?? .null),
+            (key: "studies", value: .array(studies.map(PythonJSON.string))),
+            (key: "project_name", value: .string(message.projectName)),
+            (key: "created_at", value: .string(ISO8601UTC.format(createdAt))),
+            (key: "updated_at", value: .string(ISO8601UTC.format(updatedAt))),
+            (key: "next_attempt_at", value: nextAttemptAt.map { .string(ISO8601UTC.format($0)) } ?? .null),
+        ])
+    }
+}
+
+/// ISO 8601 timestamps in UTC with microseconds: `2026-11-29T06:27:21.123456Z`.
+public enum ISO8601UTC {
+    public static func format(_ date: Date) -> String {
+        let totalMicros = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
+        let micros = Int64(totalMicros)
+        var days = micros / 86_400_000_000
+        var rest = micros % 86_400_000_000
+        if rest < 0 {
+            rest += 86_400_000_000
+            days -= 1
+        }
+        let day = CalendarDate(daysSinceEpoch: Int(days)) ?? CalendarDate(year: 1970, month: 1, day: 1)!
+        let seconds = rest / 1_000_000
+        let fraction = rest % 1_000_000
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(day)T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(fraction, 6))Z"
+    }
+
+    /// Parses an ISO 8601 date-time; one without an offset is read as UTC.
+    public static func parse(_ text: String) -> Date? {
+        guard let timestamp = ExtractTimestamp(iso: text) else { return nil }
+        let seconds =
+            Double(timestamp.date.daysSinceEpoch) * 86_400 + Double(timestamp.hour * 3600 + timestamp.minute * 60 + timestamp.second)
+            - Double(timestamp.utcOffsetSeconds ?? 0)
+        return Date(timeIntervalSince1970: seconds + Double(timestamp.nanosecond) / 1e9)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import PixlAPI
+import PixlCore
+import PixlTesting
+
+enum APITestSupport {
+    static func makeApplication(
+        store: InMemoryJobStore = InMemoryJobStore(),
+        bucket: TokenBucket<MockClock>? = nil,
+        metrics: PixlMetrics = PixlMetrics(),
+        status: StatusProvider = .idle(maxInFlight: 5),
+        configuration: APIConfiguration = APIConfiguration()
+    ) throws -> some ApplicationProtocol {
+        buildApplication(
+            store: store,
+            bucket: try bucket ?? TokenBucket(rate: 0, clock: MockClock()),
+            status: status,
+            metrics: metrics,
+            configuration: configuration
+        )
+    }
+
+    static func message(
+        mrn: String = "MRN1",
+        accession: String = "ACC1",
+        studyUID: String = "1.2.3.4",
+        project: String = "test-project",
+        procedure: Int = 4
+    ) -> String {
+        """
+        {"mrn":"\(mrn)","accession_number":"\(accession)","study_uid":"\(studyUID)","series_uid":"","study_date":"2024-01-02",\
+        "procedure_occurrence_id":\(procedure),"project_name":"\(project)","extract_generated_timestamp":"2024-02-03T04:05:06Z"}
+        """
+    }
+
+    static func object(_ text: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PixlAPI
+import PixlCore
+import PixlTesting
+import Testing
+
+struct MessagesEndpointTests {
+    private let json: HTTPFields = [.contentType: "application/json"]
+
+    @Test func postOneMessageThenReadTheJob() async throws {
+        let store = InMemoryJobStore()
+        let app = try APITestSupport.makeApplication(store: store)
+        try await app.test(.router) { client in
+            let post = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: APITestSupport.message()))
+            #expect(post.status == .accepted)
+            #expect(post.headers[.contentType] == "application/json")
+            let jobs = try #require(try APITestSupport.object(String(buffer: post.body))["jobs"] as? [[String: Any]])
+            #expect(jobs.count == 1)
+            let id = try #require(jobs[0]["id"] as? String)
+            #expect(jobs[0]["state"] as? String == "queued")
+            #expect(jobs[0]["url"] as? String == "/messages/\(id)")
+            #expect(Set(jobs[0].keys) == ["id", "state", "url"])
+
+            let get = try await client.execute(uri: "/messages/\(id)", method: .get)
+            #expect(get.status == .ok)
+            let body = String(buffer: get.body)
+            let job = try APITestSupport.object(body)
+            #expect(
+                Set(job.keys) == ["id", "state", "reason", "attempts", "archive", "studies", "project_name", "created_at", "updated_at", "next_attempt_at"]
+            )
+            #expect(job["project_name"] as? String == "test-project")
+            #expect(job["attempts"] as? Int == 0)
+            #expect((job["created_at"] as? String)?.hasSuffix("Z") == true)
+            // No patient identifiers in the job object.
+            #expect(!body.contains("MRN1") && !body.contains("ACC1"))
+        }
+        #expect(await store.allJobs.count == 1)
+    }
+
+    @Test func identicalUnfinishedMessageReturnsTheSameJob() async throws {
+        let store = InMemoryJobStore()
+        let app = try APITestSupport.makeApplication(store: store)
+        try await app.test(.router) { client in
+            let first = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: APITestSupport.message()))
+            let second = try await client.execute(
+                uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: "[\(APITestSupport.message()),\(APITestSupport.message(mrn: "MRN2"))]")
+            )
+            let firstID = (try APITestSupport.object(String(buffer: first.body))["jobs"] as? [[String: Any]])?.first?["id"] as? String
+            let secondJobs = try APITestSupport.object(String(buffer: second.body))["jobs"] as? [[String: Any]] ?? []
+            #expect(secondJobs.count == 2)
+            #expect(secondJobs.first?["id"] as? String == firstID)
+            #expect(secondJobs.last?["id"] as? String != firstID)
+        }
+        #expect(await store.allJobs.count == 2)
+    }
+
+    @Test func listingIsNewestFirstFilteredAndPaginated() async throws {
+        let store = InMemoryJobStore()
+        let base = Date(timeIntervalSince1970: 1_700_000_000)
+        for index in 0..<5 {
+            let message = try MinimalPlainJSONMessageForTests.decode(APITestSupport.message(mrn: "M\(index)", project: index == 4 ? "other" : "p"))
+            _ = try await store.enqueue([message], now: base.addingTimeInterval(Double(index)))
+        }
+        let app = try APITestSupport.makeApplication(store: store)
+        try await app.test(.router) { client in
+            let page = try await client.execute(uri: "/messages?project=p&limit=2", method: .get)
+            #expect(page.status == .ok)
+            let object = try APITestSupport.object(String(buffer: page.body))
+            let jobs = try #require(object["jobs"] as? [[String: Any]])
+            #expect(jobs.count == 2)
+            #expect(jobs.map { $0["created_at"] as? String } == ["2023-11-14T22:13:23.000000Z", "2023-11-14T22:13:22.000000Z"])
+            let next = try #require(object["next"] as? String)
+            let second = try APITestSupport.object(String(buffer: try await client.execute(uri: next, method: .get).body))
+            #expect((second["jobs"] as? [[String: Any]])?.count == 2)
+            let last = try APITestSupport.object(String(buffer: try await client.execute(uri: "/messages?state=queued&limit=10", method: .get).body))
+            #expect((last["jobs"] as? [[String: Any]])?.count == 5)
+            #expect(last["next"] is NSNull)
+            let none = try APITestSupport.object(String(buffer: try await client.execute(uri: "/messages?state=failed", method: .get).body))
+            #expect((none["jobs"] as? [[String: Any]])?.isEmpty == true)
+        }
+    }
+
+    @Test(arguments: [
+        ("/messages/not-a-uuid", 422), ("/messages/7d0f5a8e-0000-4000-8000-000000000000", 404),
+        ("/messages?state=bogus", 422), ("/messages?limit=0", 422), ("/messages?limit=abc", 422), ("/messages?limit=100000", 422),
+        ("/messages?before=yesterday", 422),
+    ])
+    func badJobQueries(uri: String, status: Int) async throws {
+        let app = try APITestSupport.makeApplication()
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: uri, method: .get)
+            #expect(response.status.code == status)
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(try APITestSupport.object(String(buffer: response.body))["detail"] != nil)
+        }
+    }
+
+    /// Bad input never gets a 500 and never reaches the store.
+    @Test(arguments: [
+        ("invalid JSON", "{\"mrn\": ", "application/json", 400, "not valid JSON"),
+        ("bare NaN body", "NaN", "application/json", 422, "message object"),
+        ("number", "42", "application/json", 422, "message object"),
+        ("empty body", "", "application/json", 422, "empty"),
+        ("empty array", "[]", "application/json", 422, "no messages"),
+        ("wrong type", APITestSupport.message().replacingOccurrences(of: "\"procedure_occurrence_id\":4", with: "\"procedure_occurrence_id\":\"x\""),
+         "application/json", 422, "procedure_occurrence_id"),
+        ("missing field", APITestSupport.message().replacingOccurrences(of: "\"project_name\":\"test-project\",", with: ""),
+         "application/json", 422, "project_name is missing"),
+        ("bad date", APITestSupport.message().replacingOccurrences(of: "2024-01-02", with: "2024-02-30"), "application/json", 422, "study_date"),
+        ("wildcard", APITestSupport.message(mrn: "M*"), "application/json", 422, "wildcard"),
+        ("names no study", APITestSupport.message(mrn: "", studyUID: ""), "application/json", 422, "study_uid"),
+        ("bad element in array", "[\(APITestSupport.message()),{\"mrn\":1}]", "application/json", 422, "message 1:"),
+        ("array of non-objects", "[1, 2]", "application/json", 422, "message 0:"),
+        ("wrong content type", APITestSupport.message(), "text/plain", 415, "Content-Type"),
+        ("form", "mrn=1", "application/x-www-form-urlencoded", 415, "Content-Type"),
+        ("deep nesting", String(repeating: "[", count: 100_000), "application/json", 400, "not valid JSON"),
+    ] as [(String, String, String, Int, String)])
+    func badInputGetsA4xxWithDetail(name: String, body: String, contentType: String, status: Int, mention: String) async throws {
+        let store = InMemoryJobStore()
+        let app = try APITestSupport.makeApplication(store: store)
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/messages", method: .post, headers: [.contentType: contentType], body: ByteBuffer(string: body))
+            #expect(response.status.code == status, "\(name): \(String(buffer: response.body))")
+            #expect(response.headers[.contentType] == "application/json", "\(name)")
+            let text = String(buffer: response.body)
+            #expect(text.hasPrefix("{\"detail\":"), "\(name)")
+            #expect(text.contains(mention), "\(name): \(text)")
+        }
+        #expect(await store.allJobs.isEmpty, "\(name)")
+    }
+
+    @Test func oversizedBodiesGet413() async throws {
+        let store = InMemoryJobStore()
+        let app = try APITestSupport.makeApplication(store: store, configuration: APIConfiguration(maxBodySize: 1024, maxBatchSize: 2))
+        try await app.test(.router) { client in
+            let big = "[" + Array(repeating: APITestSupport.message(), count: 20).joined(separator: ",") + "]"
+            let response = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: big))
+            #expect(response.status == .contentTooLarge)
+            #expect(try APITestSupport.object(String(buffer: response.body))["detail"] is String)
+            let rate = try await client.execute(
+                uri: "/token-bucket-refresh-rate", method: .post, headers: json, body: ByteBuffer(string: "{\"rate\": 1, \"pad\": \"\(String(repeating: "x", count: 2000))\"}")
+            )
+            #expect(rate.status == .contentTooLarge)
+            let batch = "[" + Array(repeating: APITestSupport.message(), count: 3).joined(separator: ",") + "]"
+            let tooMany = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: batch))
+            #expect(tooMany.status == .contentTooLarge)
+        }
+        #expect(await store.allJobs.isEmpty)
+    }
+
+    @Test func statusReportsCountsRateAndInFlight() async throws {
+        let store = InMemoryJobStore()
+        let bucket = try TokenBucket(rate: 2.5, clock: MockClock())
+        let app = try APITestSupport.makeApplication(
+            store: store, bucket: bucket, status: StatusProvider { WorkerStatus(inFlight: 3, maxInFlight: 5) }
+        )
+        try await app.test(.router) { client in
+            _ = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: APITestSupport.message()))
+            let response = try await client.execute(uri: "/status", method: .get)
+            #expect(response.status == .ok)
+            let status = try APITestSupport.object(String(buffer: response.body))
+            #expect((status["counts"] as? [String: Int])?["queued"] == 1)
+            #expect((status["counts"] as? [String: Int])?["failed"] == 0)
+            #expect(status["rate"] as? Double == 2.5)
+            #expect(status["in_flight"] as? Int == 3)
+            #expect(status["max_in_flight"] as? Int == 5)
+            #expect(status["waiting"] as? Int == 1)
+            #expect(status["oldest_waiting"] is [String: Any])
+        }
+    }
+}
+
+/// The plain decoder the API uses by default, for building store fixtures.
+enum MinimalPlainJSONMessageForTests {
+    static func decode(_ text: String) throws -> ImagingMessage {
+        try minimalPlainJSONMessageDecoder(Array(text.utf8))
+    }
+}
