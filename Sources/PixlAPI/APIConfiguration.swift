@@ -39,12 +39,15 @@ public struct WorkerStatus: Sendable, Hashable {
     }
 }
 
-/// Reads the worker pool's status; the pool passes `{ await pool.status }`.
+/// The API's link to the worker pool: reads its status, and wakes it when messages arrive.
 public struct StatusProvider: Sendable {
     public var workerStatus: @Sendable () async -> WorkerStatus
+    /// Called after new jobs are stored, so idle workers claim them at once instead of at their next poll.
+    public var wakeWorkers: @Sendable () -> Void
 
-    public init(workerStatus: @escaping @Sendable () async -> WorkerStatus) {
+    public init(workerStatus: @escaping @Sendable () async -> WorkerStatus, wakeWorkers: @escaping @Sendable () -> Void = {}) {
         self.workerStatus = workerStatus
+        self.wakeWorkers = wakeWorkers
     }
 
     /// No workers (an API-only process, or tests).

@@ -245,6 +245,7 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
         }
         let enqueued = try await store.enqueue(messages, now: Date())
         let newCount = enqueued.filter(\.isNew).count
+        if newCount > 0 { status.wakeWorkers() }
         context.logger.info(
             "messages enqueued",
             metadata: ["pixl.messages.count": "\(messages.count)", "pixl.jobs.new": "\(newCount)"]

@@ -41,12 +41,19 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
     /// The wall clock that decides the secondary query window; injectable for tests.
     let now: @Sendable () -> Date
     let jobFollower: JobFollower<Client>
+    let metrics: any PipelineMetrics
 
     // MARK: Initialization
 
-    public init(orthanc: Client, configuration: Configuration, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        orthanc: Client,
+        configuration: Configuration,
+        metrics: any PipelineMetrics = NoPipelineMetrics(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.orthanc = orthanc
         self.configuration = configuration
+        self.metrics = metrics
         self.now = now
         self.jobFollower = JobFollower(orthanc: orthanc, timeout: configuration.transferTimeout)
     }
@@ -102,14 +109,14 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
 
     private func run(_ message: ImagingMessage, logger: Logger) async throws -> PipelineOutcome {
         // Step 3: already local?
-        let local = try await orthanc.findStudies(matching: Self.localKeys(message))
+        let local = try await timed("find_local") { try await orthanc.findStudies(matching: Self.localKeys(message)) }
         if !local.isEmpty {
             logger.info("study already in orthanc-raw", metadata: [LogKey.archive: "local", LogKey.step: "find-local"])
             return try await finish(studies: local, archive: .local, message: message, logger: logger)
         }
 
         // Step 4: primary archive.
-        if let found = try await query(configuration.primary, for: message, logger: logger) {
+        if let found = try await timed("query_primary", { try await query(configuration.primary, for: message, logger: logger) }) {
             return try await retrieve(found, archive: .primary, message: message, logger: logger)
         }
 
@@ -126,7 +133,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             logger.info("not found in primary archive; secondary archive closed until its window opens", metadata: [LogKey.step: "query-secondary"])
             return .deferred(until: opening, reason: "not found in primary archive; secondary archive is queried only in its window")
         }
-        guard let found = try await query(secondary, for: message, logger: logger) else {
+        guard let found = try await timed("query_secondary", { try await query(secondary, for: message, logger: logger) }) else {
             logger.info("not found in primary or secondary archive", metadata: [LogKey.step: "query-secondary"])
             return .discarded(reason: "not found in primary or secondary archive", archive: nil)
         }
@@ -182,7 +189,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
         let jobID = try await orthanc.retrieve(queryID: found.id, targetAET: configuration.rawAETitle)
         logger.info("retrieving study into orthanc-raw", metadata: [LogKey.step: "retrieve", LogKey.orthancJob: "\(jobID)"])
         let uids = found.answers.compactMap(\.studyInstanceUID).filter { !$0.isEmpty }
-        switch try await jobFollower.follow(jobID) {
+        switch try await timed("retrieve", { try await jobFollower.follow(jobID) }) {
         case .succeeded:
             break
         case .failed(let description):
@@ -214,7 +221,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
         if configuration.autorouteToAnon {
             let jobID = try await orthanc.store(studyIDs: ids, modality: configuration.anonModality)
             logger.info("sending study to anon", metadata: [LogKey.step: "route-anon", LogKey.orthancJob: "\(jobID)"])
-            switch try await jobFollower.follow(jobID) {
+            switch try await timed("route_to_anon", { try await jobFollower.follow(jobID) }) {
             case .succeeded, .evicted: break
             case .failed(let description): return .discarded(reason: "sending to anon failed: \(description)", archive: archive)
             case .timedOut: return .retry(after: configuration.retryPolicy.delay(afterAttempt: 1), reason: "sending to anon did not finish within the transfer timeout")
@@ -228,7 +235,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
     private func tag(_ study: OrthancStudy, project: String, logger: Logger) async throws -> String? {
         let jobID = try await orthanc.modifyStudy(id: study.id, body: .tagProject(project))
         logger.info("tagging study with its project", metadata: [LogKey.step: "tag", LogKey.orthancJob: "\(jobID)"])
-        switch try await jobFollower.follow(jobID) {
+        switch try await timed("tag", { try await jobFollower.follow(jobID) }) {
         case .succeeded, .evicted:
             return nil
         case .timedOut:
@@ -238,6 +245,13 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             try await orthanc.deleteStudy(id: study.id)
             return "tagging the study failed: \(description)"
         }
+    }
+
+    /// Runs one step and records how long it took.
+    private func timed<Result>(_ step: String, _ body: () async throws -> Result) async throws -> Result {
+        let started = ContinuousClock.now
+        defer { metrics.recordStep(step, duration: ContinuousClock.now - started) }
+        return try await body()
     }
 
     /// Step 3's keys: never an empty value, which `/tools/find` would treat as "any".

@@ -28,16 +28,13 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         }
     }
 
-    /// Told about every finished attempt, for metrics.
-    public typealias Observer = @Sendable (_ job: Job, _ outcome: PipelineOutcome, _ duration: Duration) -> Void
-
     // MARK: Member variables
 
     let store: Store
     let pipeline: ArchivePipeline<Client>
     let configuration: Configuration
     let takeToken: @Sendable () async throws -> Void
-    let observer: Observer
+    let metrics: any PipelineMetrics
     let logger: Logger
     /// Signalled when work may be waiting: the API calls ``wakeUp()`` after an enqueue.
     let signal = WorkSignal()
@@ -52,14 +49,14 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         pipeline: ArchivePipeline<Client>,
         configuration: Configuration,
         takeToken: @escaping @Sendable () async throws -> Void,
-        observer: @escaping Observer = { _, _, _ in },
+        metrics: any PipelineMetrics = NoPipelineMetrics(),
         logger: Logger
     ) {
         self.store = store
         self.pipeline = pipeline
         self.configuration = configuration
         self.takeToken = takeToken
-        self.observer = observer
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -67,6 +64,9 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
 
     /// Jobs being processed now.
     public var inFlight: Int { running.load(ordering: .relaxed) }
+
+    /// Whether the pool still claims jobs (false once graceful shutdown began).
+    public var isAccepting: Bool { !stopping.load(ordering: .relaxed) }
 
     /// Tells the pool that a job may be due (after an enqueue or a rate change).
     public func wakeUp() { signal.notify() }
@@ -85,15 +85,16 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         await withTaskGroup(of: Void.self) { jobs in
             while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 do {
-                    guard let job = try await nextJob() else { continue }
-                    running.add(1, ordering: .relaxed)
+                    // A wait for a token (rate 0) or for work ends at once on graceful shutdown.
+                    guard let job = try await cancelWhenGracefulShutdown({ try await self.nextJob() }) else { continue }
+                    metrics.setInFlight(running.add(1, ordering: .relaxed).newValue)
                     jobs.addTask {
                         await self.execute(job)
-                        self.running.subtract(1, ordering: .relaxed)
+                        self.metrics.setInFlight(self.running.subtract(1, ordering: .relaxed).newValue)
                         self.signal.notify()
                     }
                 } catch is CancellationError {
-                    break
+                    if stopping.load(ordering: .relaxed) { break }
                 } catch {
                     logger.error("cannot claim a job from the store: \(error)")
                     await signal.wait(upTo: configuration.idlePoll)
@@ -116,8 +117,12 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
             await signal.wait(upTo: .seconds(untilDue ?? configuration.idlePoll.seconds))
             return nil
         }
+        var started = ContinuousClock.now
         try await pipeline.waitWhileOrthancIsBusy(logger: logger)
+        metrics.recordStep("back_pressure", duration: ContinuousClock.now - started)
+        started = ContinuousClock.now
         try await takeToken()
+        metrics.recordStep("rate_gate", duration: ContinuousClock.now - started)
         guard !stopping.load(ordering: .relaxed) else { return nil }
         return try await store.claimNext(now: Date(), lease: configuration.lease)
     }
@@ -127,7 +132,6 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         var jobLogger = self.logger
         jobLogger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
         let logger = jobLogger
-        let started = ContinuousClock.now
         let outcome = await withTaskGroup(of: PipelineOutcome?.self) { group in
             group.addTask { await self.pipeline.process(job.message, attempt: job.attempts, logger: logger) }
             group.addTask {
@@ -147,8 +151,8 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
                 return
             }
             let final = finalised(outcome, attempts: job.attempts)
-            let recorded = try await store.record(final, for: job.id, now: Date())
-            observer(recorded, final, ContinuousClock.now - started)
+            try await store.record(final, for: job.id, now: Date())
+            metrics.recordOutcome(final.state)
             logger.info("job \(final.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
         } catch {
             // The lease will expire and another claim will run the job again: nothing is lost.

@@ -36,15 +36,18 @@ public struct HTTPOrthancClient: OrthancClient {
     let httpClient: HTTPClient
     let configuration: Configuration
     let logger: Logger
+    let metrics: any PipelineMetrics
     private let authorization: String?
     private let base: String
 
     // MARK: Initialization
 
-    public init(httpClient: HTTPClient, configuration: Configuration, logger: Logger) {
+    /// - Parameter metrics: told the latency of every call and the class of every failure, by route template.
+    public init(httpClient: HTTPClient, configuration: Configuration, logger: Logger, metrics: any PipelineMetrics = NoPipelineMetrics()) {
         self.httpClient = httpClient
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
         if let username = configuration.username {
             let credentials = Data("\(username):\(configuration.password ?? "")".utf8).base64EncodedString()
             authorization = "Basic \(credentials)"
@@ -59,13 +62,13 @@ public struct HTTPOrthancClient: OrthancClient {
     // MARK: OrthancClient
 
     public func jobs() async throws -> [OrthancJob] {
-        let jobs: [JobBody] = try await call(.GET, "/jobs?expand")
+        let jobs: [JobBody] = try await call(.GET, "/jobs?expand", route: "/jobs")
         return jobs.map(\.job)
     }
 
     public func job(id: String) async throws -> OrthancJob? {
         do {
-            let job: JobBody = try await call(.GET, "/jobs/\(id)")
+            let job: JobBody = try await call(.GET, "/jobs/\(id)", route: "/jobs/{id}")
             return job.job
         } catch let error as OrthancError where error.status == 404 {
             return nil
@@ -74,23 +77,23 @@ public struct HTTPOrthancClient: OrthancClient {
 
     public func findStudies(matching query: [String: String]) async throws -> [OrthancStudy] {
         let body = FindBody(Level: "Study", Query: query, Expand: true)
-        let studies: [StudyBody] = try await call(.POST, "/tools/find", body: body)
+        let studies: [StudyBody] = try await call(.POST, "/tools/find", route: "/tools/find", body: body)
         return studies.map { OrthancStudy(id: $0.ID, studyInstanceUID: $0.MainDicomTags["StudyInstanceUID"] ?? "") }
     }
 
     public func projectName(ofStudy id: String) async throws -> String? {
-        let tags: [String: SharedTag] = try await call(.GET, "/studies/\(id)/shared-tags?short")
+        let tags: [String: SharedTag] = try await call(.GET, "/studies/\(id)/shared-tags?short", route: "/studies/{id}/shared-tags")
         guard case .string(let value) = tags[ProjectTag.projectElement] else { return nil }
         return value.trimmingCharacters(in: .whitespaces)
     }
 
     public func queryStudies(modality: String, query: [String: String]) async throws -> QueryResult {
         let body = QueryBody(Level: "Study", Query: query, Normalize: false)
-        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/query", body: body)
-        let indexes: [String] = try await call(.GET, "/queries/\(created.ID)/answers")
+        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/query", route: "/modalities/{modality}/query", body: body)
+        let indexes: [String] = try await call(.GET, "/queries/\(created.ID)/answers", route: "/queries/{id}/answers")
         var answers: [QueryAnswer] = []
         for index in indexes {
-            let content: [String: SharedTag] = try await call(.GET, "/queries/\(created.ID)/answers/\(index)/content?short")
+            let content: [String: SharedTag] = try await call(.GET, "/queries/\(created.ID)/answers/\(index)/content?short", route: "/queries/{id}/answers/{n}/content")
             answers.append(
                 QueryAnswer(studyInstanceUID: content["0020,000d"]?.text, instanceAvailability: content["0008,0056"]?.text)
             )
@@ -99,29 +102,48 @@ public struct HTTPOrthancClient: OrthancClient {
     }
 
     public func retrieve(queryID: String, targetAET: String) async throws -> String {
-        let created: CreatedBody = try await call(.POST, "/queries/\(queryID)/retrieve", body: RetrieveBody(TargetAet: targetAET, Synchronous: false))
+        let created: CreatedBody = try await call(.POST, "/queries/\(queryID)/retrieve", route: "/queries/{id}/retrieve", body: RetrieveBody(TargetAet: targetAET, Synchronous: false))
         return created.ID
     }
 
     public func modifyStudy(id: String, body: ModifyRequest) async throws -> String {
-        let created: CreatedBody = try await call(.POST, "/studies/\(id)/modify", body: ModifyBody(body))
+        let created: CreatedBody = try await call(.POST, "/studies/\(id)/modify", route: "/studies/{id}/modify", body: ModifyBody(body))
         return created.ID
     }
 
     public func deleteStudy(id: String) async throws {
-        let _: Ignored = try await call(.DELETE, "/studies/\(id)")
+        let _: Ignored = try await call(.DELETE, "/studies/\(id)", route: "/studies/{id}")
     }
 
     public func store(studyIDs: [String], modality: String) async throws -> String {
         let body = StoreBody(Resources: studyIDs, Synchronous: false)
-        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/store", body: body)
+        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/store", route: "/modalities/{modality}/store", body: body)
         return created.ID
     }
 
     // MARK: HTTP
 
     /// Makes one call and decodes its JSON answer.
-    private func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)? = Optional<Ignored>.none) async throws -> Answer {
+    /// - Parameter route: the path with its ids replaced by placeholders, naming the call in metrics.
+    private func call<Answer: Decodable>(
+        _ method: HTTPMethod,
+        _ path: String,
+        route: String,
+        body: (some Encodable)? = Optional<Ignored>.none
+    ) async throws -> Answer {
+        let operation = "\(method.rawValue) \(route)"
+        do {
+            let started = ContinuousClock.now
+            let answer: Answer = try await send(method, path, body: body)
+            metrics.recordOrthancCall(operation, duration: ContinuousClock.now - started)
+            return answer
+        } catch let error as OrthancError {
+            metrics.recordOrthancError(operation, kind: error.code.description)
+            throw error
+        }
+    }
+
+    private func send<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)?) async throws -> Answer {
         let label = "\(method.rawValue) \(path)"
         var request = HTTPClientRequest(url: base + path)
         request.method = method
@@ -130,7 +152,6 @@ public struct HTTPOrthancClient: OrthancClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
-        let started = ContinuousClock.now
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
@@ -139,7 +160,7 @@ public struct HTTPOrthancClient: OrthancClient {
         } catch {
             throw Self.classify(error, request: label)
         }
-        logger.trace("orthanc call", metadata: ["orthanc.request": "\(method.rawValue)", "orthanc.status": "\(response.status.code)", "orthanc.duration": "\(ContinuousClock.now - started)"])
+        logger.trace("orthanc call", metadata: ["orthanc.request": "\(method.rawValue)", "orthanc.status": "\(response.status.code)"])
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
             let detail = String(buffer: bytes)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PixlCore
 import PixlDatabase
 
 /// `pixl-imaging migrate`: upgrades the database (SQLite, or PostgreSQL when PIXL_DB_HOST is set) to a revision.
@@ -28,7 +29,7 @@ struct MigrateCommand: AsyncParsableCommand {
     var dialect: String?
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = try Environment.load().values
         let configuration = try DatabaseConfiguration(environment: environment)
         if sql {
             let chosen: SQLDialect

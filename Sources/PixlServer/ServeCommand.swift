@@ -1,0 +1,100 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import PixlAPI
+import PixlCore
+import PixlDatabase
+import PixlImaging
+import PixlOrthanc
+
+/// `pixl-imaging serve`: the HTTP API and the rate-limited workers over the job store (SPEC §8).
+///
+/// Migrations run first unless `SKIP_ALEMBIC=true`. SIGTERM or SIGINT stops claiming, lets in-flight
+/// jobs finish (or releases them to the store), stops the HTTP server and exits 0.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP API and the workers (the default command)."
+    )
+
+    func run() async throws {
+        let (configuration, environment) = try Startup.loadConfiguration()
+        let logger = Logger(label: "pixl-imaging")
+        let database: DatabaseConfiguration
+        do {
+            database = try DatabaseConfiguration(environment: environment.values)
+        } catch {
+            FileHandle.standardError.write(Data("pixl-imaging: configuration error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if !configuration.skipMigrations {
+            try await Database.migrate(database, logger: logger)
+        }
+        try await Database.withJobStore(database, logger: logger) { store in
+            try await Self.serve(store: store, configuration: configuration, logger: logger)
+        }
+    }
+
+    /// Wires the store, the token bucket, the pipeline, the worker pool and the API, and runs them.
+    static func serve(store: some JobStore, configuration: PixlConfiguration, logger: Logger) async throws {
+        let metrics = PixlMetrics()
+        let bucket = try TokenBucket(rate: configuration.api.initialRate, clock: ContinuousClock())
+        metrics.setRate(configuration.api.initialRate)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let orthanc = HTTPOrthancClient(
+            httpClient: httpClient,
+            configuration: .init(configuration.orthancRaw, requestTimeout: configuration.queryTimeout),
+            logger: logger,
+            metrics: metrics
+        )
+        let pipeline = ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics)
+        let pool = WorkerPool(
+            store: store,
+            pipeline: pipeline,
+            configuration: .init(
+                maxInFlight: configuration.maxMessagesInFlight,
+                retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts),
+                lease: max(configuration.transferTimeout, .seconds(60))
+            ),
+            takeToken: { try await bucket.take() },
+            metrics: metrics,
+            logger: logger
+        )
+        let maxInFlight = configuration.maxMessagesInFlight
+        let status = StatusProvider(
+            workerStatus: { WorkerStatus(inFlight: pool.inFlight, maxInFlight: maxInFlight, isAccepting: pool.isAccepting) },
+            wakeWorkers: { pool.wakeUp() }
+        )
+        var app = buildApplication(
+            store: store,
+            bucket: bucket,
+            status: status,
+            metrics: metrics,
+            configuration: APIConfiguration(
+                apiToken: configuration.api.token,
+                defaultAuthority: "\(configuration.api.host):\(configuration.api.port)"
+            ),
+            decodeMessage: { try MessageDecoder.decode($0) },
+            server: .init(address: .hostname(configuration.api.host, port: configuration.api.port)),
+            logger: logger
+        )
+        app.addServices(pool)
+        logger.info(
+            "serving",
+            metadata: [
+                "pixl.api": "\(configuration.api.host):\(configuration.api.port)",
+                "pixl.rate": "\(configuration.api.initialRate)",
+                "pixl.max_in_flight": "\(maxInFlight)",
+            ]
+        )
+        do {
+            try await app.runService()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+}
