@@ -11,7 +11,8 @@ let package = Package(
     name: "pixl-imaging",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "pixl-imaging", targets: ["PixlServer"])
+        .executable(name: "pixl-imaging", targets: ["PixlServer"]),
+        .library(name: "AMQPClient", targets: ["AMQPClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,6 +27,27 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        // A focused AMQP 0-9-1 client on SwiftNIO. Knows nothing of PIXL.
+        .target(
+            name: "AMQPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Throughput benchmark of AMQPClient (scripts/bench-amqp); not a test.
+        .executableTarget(
+            name: "amqp-bench",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Types and ports: the message, configuration, outcomes, the token bucket. No I/O.
         .target(
             name: "PixlCore",
@@ -102,6 +124,18 @@ let package = Package(
         .testTarget(
             name: "PixlDatabaseTests",
             dependencies: ["PixlDatabase", "PixlCore", "PixlTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AMQPClientTests",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
