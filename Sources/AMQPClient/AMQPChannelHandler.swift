@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 
 /// What the async API asks of the handler; written into the pipeline with `channel.write(_:)`.
-enum HandlerTask {
+enum HandlerTask: Sendable {
     /// Open a channel; succeeds with its number once `channel.open-ok` arrives.
     case openChannel(EventLoopPromise<UInt16>)
     /// Send a synchronous method and complete the promise with the broker's reply.
@@ -113,7 +113,7 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         let task = unwrapOutboundIn(data)
         promise?.succeed()
         if let finalError {
-            fail(task, with: finalError)
+            task.fail(with: finalError)
             return
         }
         switch task {
@@ -329,9 +329,12 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         for promise in closePromises { promise.succeed() }
         closePromises.removeAll()
     }
+}
 
-    private func fail(_ task: HandlerTask, with error: AMQPError) {
-        switch task {
+extension HandlerTask {
+    /// Fails every promise the task carries (the connection is gone).
+    func fail(with error: AMQPError) {
+        switch self {
         case .openChannel(let p): p.fail(error)
         case .rpc(_, _, let p): p.fail(error)
         case .send(_, _, let p): p?.fail(error)

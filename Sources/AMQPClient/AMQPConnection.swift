@@ -92,7 +92,7 @@ public final class AMQPConnection: Sendable {
     /// Opens a new channel on this connection.
     public func openChannel() async throws -> AMQPChannel {
         let promise = channel.eventLoop.makePromise(of: UInt16.self)
-        channel.write(HandlerTask.openChannel(promise), promise: nil)
+        write(.openChannel(promise))
         let id = try await promise.futureResult.get()
         return AMQPChannel(id: id, connection: self)
     }
@@ -100,12 +100,15 @@ public final class AMQPConnection: Sendable {
     /// Sends `connection.close`, waits for the broker's `close-ok` (5 s at most) and closes the socket.
     public func close() async throws {
         let promise = channel.eventLoop.makePromise(of: Void.self)
-        channel.write(HandlerTask.closeConnection(promise), promise: nil)
+        write(.closeConnection(promise))
         try await promise.futureResult.get()
         try? await channel.closeFuture.get()
     }
 
+    /// Hands a task to the handler; if the socket is already closed, fails the task's promises.
     func write(_ task: HandlerTask) {
-        channel.write(task, promise: nil)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in task.fail(with: AMQPError(.connectionClosed)) }
+        channel.write(task, promise: written)
     }
 }
