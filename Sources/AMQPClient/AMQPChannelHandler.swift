@@ -50,6 +50,7 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
     private let connectPromise: EventLoopPromise<AMQPNegotiatedParameters>
     private var closePromises: [EventLoopPromise<Void>] = []
     private var heartbeatTask: Scheduled<Void>?
+    private var closeTimeoutTask: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     private var finalError: AMQPError?
     private let logger: Logger
@@ -220,7 +221,9 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
             finalError = error
             sendMethod(.connectionClose(reason), channel: 0, context: context)
             // Do not wait forever for close-ok.
-            context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(5)) { context.close(promise: nil) }
+            closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(5)) { [self] in
+                if self.context != nil { context.close(promise: nil) }
+            }
         case .sendCloseOkAndCloseSocket(let error):
             logger.debug("AMQP connection closed by broker", metadata: ["amqp.reply_code": "\(error.replyCode ?? 0)"])
             sendMethod(.connectionCloseOk, channel: 0, context: context)
@@ -242,9 +245,7 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
             channels[channel]?.openPromise?.succeed(channel)
             channels[channel]?.openPromise = nil
         case .channelCloseOk:
-            let promise = channels[channel]?.closePromise
-            failChannel(channel, error: AMQPError(.channelClosed))
-            promise?.succeed()
+            failChannel(channel, error: AMQPError(.channelClosed))  // also succeeds the close promise
         case .basicAck(let tag, let multiple), .basicNack(let tag, let multiple, _):
             var nacked = false
             if case .basicNack = method { nacked = true }
@@ -324,6 +325,8 @@ final class AMQPChannelHandler: ChannelDuplexHandler {
         if finalError == nil || finalError?.code == .connectionClosed { finalError = error }
         heartbeatTask?.cancel()
         heartbeatTask = nil
+        closeTimeoutTask?.cancel()
+        closeTimeoutTask = nil
         connectPromise.fail(error)
         for channel in Array(channels.keys) { failChannel(channel, error: error) }
         for promise in closePromises { promise.succeed() }

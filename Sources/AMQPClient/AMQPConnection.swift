@@ -58,7 +58,9 @@ public final class AMQPConnection: Sendable {
         }
         defer { timeoutTask.cancel() }
         return try await withTaskCancellationHandler {
-            let channel = try await ClientBootstrap(group: eventLoop)
+            let channel: any Channel
+            do {
+                channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(timeout)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -74,6 +76,10 @@ public final class AMQPConnection: Sendable {
                 }
                 .connect(host: host, port: port)
                 .get()
+            } catch {
+                connectPromise.fail(error)  // never reached a handler
+                throw error
+            }
             channel.closeFuture.whenComplete { _ in connectPromise.fail(AMQPError(.connectionClosed)) }
             do {
                 let negotiated = try await connectPromise.futureResult.get()

@@ -108,10 +108,16 @@ public struct AMQPReconnectingConsumer: Sendable {
                 for try await delivery in deliveries {
                     continuation.yield(delivery)
                 }
-                if Task.isCancelled { break }
+                if Task.isCancelled {
+                    try? await conn.close()
+                    break
+                }
                 throw AMQPError(.consumerCancelledByServer)
             } catch {
-                if Task.isCancelled { break }
+                if Task.isCancelled {
+                    if let connection { try? await connection.close() }
+                    break
+                }
                 guard Self.isRetryable(error) else {
                     logger.error("AMQP consumer stopped", metadata: ["error": "\(error)"])
                     continuation.finish(throwing: error)

@@ -32,13 +32,15 @@ struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         }
         guard size <= maximumFrameSize else { throw AMQPWireError.frameTooLarge(size) }
         guard buffer.readableBytes >= Int(size) + Frame.overhead else { return nil }
-        firstFrame = false
-        buffer.moveReaderIndex(forwardBy: 7)
-        var payload = buffer.readSlice(length: Int(size))!
-        let end = buffer.readInteger(as: UInt8.self)!
+        let endIndex = start + 7 + Int(size)
+        let end = buffer.getInteger(at: endIndex, as: UInt8.self)!
         guard end == Frame.end else {
             throw AMQPWireError.missingFrameEnd(end, bytes: buffer.getSlice(at: start, length: min(Int(size) + 8, 64))!)
         }
+        firstFrame = false
+        buffer.moveReaderIndex(forwardBy: 7)
+        var payload = buffer.readSlice(length: Int(size))!
+        buffer.moveReaderIndex(forwardBy: 1)
         switch Frame.Kind(rawValue: type)! {
         case .method:
             let method = try AMQPMethod.decode(from: &payload)

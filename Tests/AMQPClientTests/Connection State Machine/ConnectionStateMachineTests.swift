@@ -11,8 +11,10 @@ struct ConnectionStateMachineTests {
     static let start = AMQPMethod.Start(serverProperties: [:], mechanisms: "AMQPLAIN PLAIN", locales: "en_US")
     let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
 
-    func openMachine(heartbeat: UInt16 = 10) -> ConnectionStateMachine {
-        var machine = ConnectionStateMachine(configuration: Self.configuration)
+    func openMachine(heartbeat: UInt16 = 10, clientHeartbeat: UInt16 = 10) -> ConnectionStateMachine {
+        var configuration = Self.configuration
+        configuration.heartbeat = clientHeartbeat
+        var machine = ConnectionStateMachine(configuration: configuration)
         _ = machine.connected(now: t0)
         _ = machine.frameReceived(.method(0, .connectionStart(Self.start)), now: t0)
         _ = machine.frameReceived(.method(0, .connectionTune(.init(channelMax: 0, frameMax: 131_072, heartbeat: heartbeat))), now: t0)
@@ -64,8 +66,15 @@ struct ConnectionStateMachineTests {
         #expect(error.code == .missedHeartbeat)
     }
 
+    @Test func heartbeatNegotiation() {
+        // Broker 0: the client's value; client 0: disabled; both set: the smaller.
+        #expect(openMachine(heartbeat: 0, clientHeartbeat: 10).negotiated?.heartbeat == 10)
+        #expect(openMachine(heartbeat: 60, clientHeartbeat: 0).negotiated?.heartbeat == 0)
+        #expect(openMachine(heartbeat: 60, clientHeartbeat: 2).negotiated?.heartbeat == 2)
+    }
+
     @Test func noHeartbeatsWhenDisabled() {
-        var machine = openMachine(heartbeat: 0)
+        var machine = openMachine(heartbeat: 60, clientHeartbeat: 0)
         guard case .wait = machine.heartbeatTick(now: t0 + .seconds(3600)) else { Issue.record("heartbeat"); return }
     }
 

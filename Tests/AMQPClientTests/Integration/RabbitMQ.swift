@@ -44,6 +44,15 @@ enum RabbitMQ {
         try run(repository.appendingPathComponent("scripts/rabbitmq").path, arguments)
     }
 
+    /// Like ``script(_:)``, off the cooperative thread pool (the script may take seconds).
+    static func scriptInBackground(_ arguments: String...) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { _ = try run(repository.appendingPathComponent("scripts/rabbitmq").path, arguments) })
+            }
+        }
+    }
+
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
