@@ -68,6 +68,23 @@ struct AMQPChannelHandlerTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aBrokerRejectingOurProtocolVersionFailsTheConnect() async throws {
+        let broker = Broker()
+        let promise = broker.channel.eventLoop.makePromise(of: AMQPNegotiatedParameters.self)
+        try await broker.channel.testingEventLoop.executeInContext {
+            try broker.channel.pipeline.syncOperations.addHandler(
+                AMQPChannelHandler(configuration: Self.configuration, connectPromise: promise, logger: Logger(label: "test"))
+            )
+        }
+        try await broker.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5672))
+        _ = try await broker.receiveHeader()
+        try await broker.channel.writeInbound(ByteBuffer(bytes: [0x41, 0x4D, 0x51, 0x50, 1, 1, 0, 9]))
+        await #expect {
+            try await promise.futureResult.get()
+        } throws: { ($0 as? AMQPError)?.code == .protocolVersionMismatch }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func handshakeNegotiates() async throws {
         let (broker, negotiated) = try await connect()
         #expect(negotiated == AMQPNegotiatedParameters(channelMax: 10, frameMax: 8192, heartbeat: 0))
