@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "pixl-imaging", targets: ["PixlServer"]),
         .executable(name: "pixl-bench", targets: ["PixlBench"]),
         .executable(name: "pixl-store-workbench", targets: ["PixlStoreWorkbench"]),
+        .library(name: "AMQPClient", targets: ["AMQPClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,27 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
+        // A focused AMQP 0-9-1 client on SwiftNIO. Knows nothing of PIXL.
+        .target(
+            name: "AMQPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Throughput benchmark of AMQPClient (scripts/bench-amqp); not a test.
+        .executableTarget(
+            name: "amqp-bench",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Types and ports: the message, configuration, outcomes, the token bucket. No I/O.
         .target(
             name: "PixlCore",
@@ -165,6 +187,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AMQPClientTests",
+            dependencies: [
+                "AMQPClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

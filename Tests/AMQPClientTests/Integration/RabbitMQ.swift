@@ -1,0 +1,79 @@
+import AMQPClient
+import Foundation
+import Logging
+import Testing
+import NIOCore
+
+/// The broker of `scripts/rabbitmq up`, from the environment it writes (`.lab/rabbitmq.env`).
+enum RabbitMQ {
+    static let environment = ProcessInfo.processInfo.environment
+    static var isConfigured: Bool { environment["RABBITMQ_HOST"] != nil }
+    static let skipMessage: Comment = "RABBITMQ_HOST is unset: run scripts/rabbitmq up and `set -a; . .lab/rabbitmq.env`"
+    static var host: String { environment["RABBITMQ_HOST"] ?? "127.0.0.1" }
+    static var port: Int { Int(environment["RABBITMQ_PORT"] ?? "") ?? 5672 }
+    static var configuration: AMQPConnection.Configuration {
+        AMQPConnection.Configuration(
+            username: environment["RABBITMQ_USERNAME"] ?? "guest",
+            password: environment["RABBITMQ_PASSWORD"] ?? "guest",
+            connectionName: "AMQPClientTests"
+        )
+    }
+    static var logger: Logger {
+        var logger = Logger(label: "amqp-tests")
+        logger.logLevel = environment["AMQP_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        return logger
+    }
+
+    static func connect(_ configure: (inout AMQPConnection.Configuration) -> Void = { _ in }) async throws -> AMQPConnection {
+        var configuration = configuration
+        configure(&configuration)
+        return try await AMQPConnection.connect(host: host, port: port, configuration: configuration, logger: logger)
+    }
+
+    /// A fresh queue name for one test.
+    static func queueName(_ prefix: String) -> String { "amqp-test.\(prefix).\(UUID().uuidString.prefix(8))" }
+
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    /// Runs `scripts/rabbitmq ARGS…` and returns its output.
+    @discardableResult
+    static func script(_ arguments: String...) throws -> String {
+        try run(repository.appendingPathComponent("scripts/rabbitmq").path, arguments)
+    }
+
+    /// Like ``script(_:)``, off the cooperative thread pool (the script may take seconds).
+    static func scriptInBackground(_ arguments: String...) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { _ = try run(repository.appendingPathComponent("scripts/rabbitmq").path, arguments) })
+            }
+        }
+    }
+
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw ScriptError(command: ([executable] + arguments).joined(separator: " "), output: output)
+        }
+        return output
+    }
+
+    struct ScriptError: Error, CustomStringConvertible {
+        var command: String
+        var output: String
+        var description: String { "\(command) failed: \(output)" }
+    }
+}
