@@ -53,43 +53,82 @@ public struct PostgresJobStore: JobStore {
 
     // MARK: JobStore
 
+    /// Three round trips per batch: the advisory lock, one lookup of unfinished identical jobs for the whole batch,
+    /// and one multi-row INSERT (from arrays) of the rest.
     public func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob] {
         guard !messages.isEmpty else { return [] }
         return try await client.withUnwrappedTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.enqueueLockKey))", logger: logger)
-            var results: [EnqueuedJob] = []
-            results.reserveCapacity(messages.count)
-            for message in messages {
-                let existing = try await connection.query(
-                    """
-                    SELECT \(unescaped: Self.columns) FROM \(unescaped: table)
-                    WHERE project_name = \(message.projectName) AND mrn = \(message.mrn)
-                      AND accession_number = \(message.accessionNumber) AND study_uid = \(message.studyUID)
-                      AND series_uid = \(message.seriesUID) AND state IN \(unescaped: JobSQL.unfinishedStates)
-                    ORDER BY seq LIMIT 1
-                    """,
-                    logger: logger
-                )
-                if let job = try await Self.firstJob(existing) {
-                    results.append(EnqueuedJob(job: job, isNew: false))
-                    continue
+
+            // Unfinished jobs identical to any message of the batch (oldest first, so the first one wins).
+            let identities = messages.map(\.identity)
+            let existingRows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM \(unescaped: table) AS j
+                JOIN unnest(\(identities.map(\.projectName)), \(identities.map(\.mrn)), \(identities.map(\.accessionNumber)),
+                            \(identities.map(\.studyUID)), \(identities.map(\.seriesUID)))
+                     AS m(k_project, k_mrn, k_accession, k_study, k_series)
+                  ON j.project_name = m.k_project AND j.mrn = m.k_mrn AND j.accession_number = m.k_accession
+                 AND j.study_uid = m.k_study AND j.series_uid = m.k_series
+                WHERE j.state IN \(unescaped: JobSQL.unfinishedStates)
+                ORDER BY j.seq
+                """,
+                logger: logger
+            )
+            var byIdentity: [ImagingMessage.Identity: Job] = [:]
+            for try await row in existingRows {
+                let job = try Self.job(row)
+                if byIdentity[job.message.identity] == nil { byIdentity[job.message.identity] = job }
+            }
+
+            // The rest, in batch order; a repeat within the batch maps to its first occurrence.
+            var results: [EnqueuedJob?] = Array(repeating: nil, count: messages.count)
+            var newIndexByIdentity: [ImagingMessage.Identity: Int] = [:]
+            var newIDs: [UUID] = []
+            var newMessages: [ImagingMessage] = []
+            for (index, message) in messages.enumerated() {
+                if let job = byIdentity[message.identity] {
+                    results[index] = EnqueuedJob(job: job, isNew: false)
+                } else if newIndexByIdentity[message.identity] == nil {
+                    newIndexByIdentity[message.identity] = newIDs.count
+                    newIDs.append(UUID())
+                    newMessages.append(message)
                 }
-                let inserted = try await connection.query(
+            }
+            var inserted: [UUID: Job] = [:]
+            if !newMessages.isEmpty {
+                let rows = try await connection.query(
                     """
                     INSERT INTO \(unescaped: table) (id, mrn, accession_number, study_uid, series_uid, study_date,
                         procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies,
                         created_at, updated_at)
-                    VALUES (\(UUID()), \(message.mrn), \(message.accessionNumber), \(message.studyUID), \(message.seriesUID),
-                        \(message.studyDate.description)::date, \(message.procedureOccurrenceID), \(message.projectName),
-                        \(message.extractGeneratedTimestamp.description), 'queued', 0, '[]', \(now), \(now))
+                    SELECT m.id, m.mrn, m.accession_number, m.study_uid, m.series_uid, m.study_date::date,
+                        m.procedure_occurrence_id, m.project_name, m.extract_generated_timestamp, 'queued', 0, '[]', \(now), \(now)
+                    FROM unnest(\(newIDs), \(newMessages.map(\.mrn)), \(newMessages.map(\.accessionNumber)),
+                                \(newMessages.map(\.studyUID)), \(newMessages.map(\.seriesUID)),
+                                \(newMessages.map(\.studyDate.description)), \(newMessages.map(\.procedureOccurrenceID)),
+                                \(newMessages.map(\.projectName)), \(newMessages.map(\.extractGeneratedTimestamp.description)))
+                         WITH ORDINALITY AS m(id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id,
+                                              project_name, extract_generated_timestamp, ordinal)
+                    ORDER BY m.ordinal
                     RETURNING \(unescaped: Self.columns)
                     """,
                     logger: logger
                 )
-                guard let job = try await Self.firstJob(inserted) else { throw DatabaseError(.invalidRow, "INSERT returned no row") }
-                results.append(EnqueuedJob(job: job, isNew: true))
+                for try await row in rows {
+                    let job = try Self.job(row)
+                    inserted[job.id] = job
+                }
             }
-            return results
+            for (index, message) in messages.enumerated() where results[index] == nil {
+                guard let newIndex = newIndexByIdentity[message.identity], let job = inserted[newIDs[newIndex]] else {
+                    throw DatabaseError(.invalidRow, "INSERT did not return every new job")
+                }
+                // The first occurrence is new; a repeat within the batch is that same job.
+                let isFirst = messages.firstIndex { $0.identity == message.identity } == index
+                results[index] = EnqueuedJob(job: job, isNew: isFirst)
+            }
+            return results.compactMap { $0 }
         }
     }
 
