@@ -19,6 +19,7 @@ struct JobRecord {
     var studies: String
     var createdAt: Date
     var updatedAt: Date
+    var startedAt: Date?
     var nextAttemptAt: Date?
 
     /// Converts to a ``Job``, failing (without quoting identifiers) when a column holds an unreadable value.
@@ -56,6 +57,7 @@ struct JobRecord {
             studies: studyIDs,
             createdAt: createdAt,
             updatedAt: updatedAt,
+            startedAt: startedAt,
             nextAttemptAt: nextAttemptAt
         )
     }

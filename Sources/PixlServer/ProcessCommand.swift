@@ -47,7 +47,7 @@ struct ProcessCommand: AsyncParsableCommand {
         let outcome = await Self.runOnce(pipeline, message: message, waitLimit: configuration.transferTimeout, logger: logger)
         try await httpClient.shutdown()
 
-        let job = Job(id: UUID(), message: message, state: .inProgress, attempts: 1, createdAt: started, updatedAt: started)
+        let job = Job(id: UUID(), message: message, state: .inProgress, attempts: 1, createdAt: started, updatedAt: started, startedAt: started)
             .applying(outcome, now: Date())
         print(try JobDocument(job).jsonLine())
         switch outcome {

@@ -51,6 +51,7 @@ public actor InMemoryJobStore: JobStore {
         entry.job.state = .inProgress
         entry.job.attempts += 1
         entry.job.updatedAt = now
+        entry.job.startedAt = now
         entry.job.nextAttemptAt = nil
         entry.leaseUntil = now.addingTimeInterval(lease.timeInterval)
         entries[entry.job.id] = entry

@@ -30,7 +30,7 @@ struct MessagesEndpointTests {
             let body = String(buffer: get.body)
             let job = try APITestSupport.object(body)
             #expect(
-                Set(job.keys) == ["id", "state", "reason", "attempts", "archive", "studies", "project_name", "created_at", "updated_at", "next_attempt_at"]
+                Set(job.keys) == ["id", "state", "reason", "attempts", "archive", "studies", "project_name", "created_at", "updated_at", "next_attempt_at", "started_at"]
             )
             #expect(job["project_name"] as? String == "test-project")
             #expect(job["attempts"] as? Int == 0)

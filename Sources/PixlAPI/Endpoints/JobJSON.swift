@@ -15,6 +15,7 @@ extension Job {
             (key: "created_at", value: .string(ISO8601UTC.format(createdAt))),
             (key: "updated_at", value: .string(ISO8601UTC.format(updatedAt))),
             (key: "next_attempt_at", value: nextAttemptAt.map { .string(ISO8601UTC.format($0)) } ?? .null),
+            (key: "started_at", value: startedAt.map { .string(ISO8601UTC.format($0)) } ?? .null),
         ])
     }
 }

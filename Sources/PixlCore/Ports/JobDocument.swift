@@ -1,7 +1,8 @@
 public import Foundation
 
 /// A job as the HTTP API and `pixl-imaging process` print it (SPEC §5):
-/// `{"id", "state", "reason", "attempts", "archive", "studies", "project_name", "created_at", "updated_at", "next_attempt_at"}`.
+/// `{"id", "state", "reason", "attempts", "archive", "studies", "project_name", "created_at", "updated_at", "next_attempt_at"}`,
+/// plus `started_at`, when a worker last claimed it.
 public struct JobDocument: Encodable, Sendable, Hashable {
     public var id: String
     public var state: String
@@ -12,6 +13,7 @@ public struct JobDocument: Encodable, Sendable, Hashable {
     public var projectName: String
     public var createdAt: String
     public var updatedAt: String
+    public var startedAt: String?
     public var nextAttemptAt: String?
 
     public init(_ job: Job) {
@@ -24,6 +26,7 @@ public struct JobDocument: Encodable, Sendable, Hashable {
         projectName = job.message.projectName
         createdAt = Self.timestamp(job.createdAt)
         updatedAt = Self.timestamp(job.updatedAt)
+        startedAt = job.startedAt.map(Self.timestamp)
         nextAttemptAt = job.nextAttemptAt.map(Self.timestamp)
     }
 
@@ -32,6 +35,7 @@ public struct JobDocument: Encodable, Sendable, Hashable {
         case projectName = "project_name"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case startedAt = "started_at"
         case nextAttemptAt = "next_attempt_at"
     }
 
@@ -47,6 +51,7 @@ public struct JobDocument: Encodable, Sendable, Hashable {
         try container.encode(projectName, forKey: .projectName)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(startedAt, forKey: .startedAt)
         try container.encode(nextAttemptAt, forKey: .nextAttemptAt)
     }
 

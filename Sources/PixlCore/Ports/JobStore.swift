@@ -14,6 +14,8 @@ public struct Job: Sendable, Hashable, Identifiable {
     public var studies: [String]
     public var createdAt: Date
     public var updatedAt: Date
+    /// When a worker last claimed the job (`nil` until the first claim).
+    public var startedAt: Date?
     /// When a deferred or retried job becomes due again.
     public var nextAttemptAt: Date?
 
@@ -27,6 +29,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         studies: [String] = [],
         createdAt: Date,
         updatedAt: Date,
+        startedAt: Date? = nil,
         nextAttemptAt: Date? = nil
     ) {
         self.id = id
@@ -38,6 +41,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.studies = studies
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.startedAt = startedAt
         self.nextAttemptAt = nextAttemptAt
     }
 }

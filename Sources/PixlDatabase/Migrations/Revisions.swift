@@ -114,6 +114,7 @@ public enum Revisions {
                 created_at \(timestamptz) NOT NULL,
                 updated_at \(timestamptz) NOT NULL,
                 next_attempt_at \(timestamptz),
+                started_at \(timestamptz),
                 lease_expires_at \(timestamptz),
                 CONSTRAINT imaging_job_pkey PRIMARY KEY (id),
                 CONSTRAINT imaging_job_state_check CHECK (state IN ('queued', 'in_progress', 'retry', 'deferred', 'succeeded', 'discarded', 'failed')),

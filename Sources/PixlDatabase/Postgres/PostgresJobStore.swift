@@ -137,7 +137,8 @@ public struct PostgresJobStore: JobStore {
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table)
-            SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = \(leaseEnd), next_attempt_at = NULL, updated_at = \(now)
+            SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = \(leaseEnd), next_attempt_at = NULL, updated_at = \(now),
+                started_at = \(now)
             WHERE id = (
                 SELECT id FROM \(unescaped: table)
                 WHERE state IN \(unescaped: JobSQL.unfinishedStates)
@@ -251,7 +252,7 @@ public struct PostgresJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date::text AS study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, next_attempt_at
+        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
         """
 
     static func firstJob(_ rows: PostgresRowSequence) async throws -> Job? {
@@ -285,6 +286,7 @@ public struct PostgresJobStore: JobStore {
             studies: cells["studies"].decode(String.self),
             createdAt: cells["created_at"].decode(Date.self),
             updatedAt: cells["updated_at"].decode(Date.self),
+            startedAt: cells["started_at"].decode(Date?.self),
             nextAttemptAt: cells["next_attempt_at"].decode(Date?.self)
         ).job()
     }

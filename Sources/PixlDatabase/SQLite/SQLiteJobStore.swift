@@ -143,7 +143,7 @@ public final class SQLiteJobStore: JobStore {
                 db,
                 sql: """
                     UPDATE imaging_job
-                    SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = ?, next_attempt_at = NULL, updated_at = ?
+                    SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = ?, next_attempt_at = NULL, updated_at = ?, started_at = ?
                     WHERE id = (
                         SELECT id FROM imaging_job
                         WHERE state IN \(JobSQL.unfinishedStates)
@@ -153,7 +153,7 @@ public final class SQLiteJobStore: JobStore {
                         ORDER BY seq LIMIT 1)
                     RETURNING \(Self.columns)
                     """,
-                arguments: [leaseEnd, now, now, now]
+                arguments: [leaseEnd, now, now, now, now]
             ).map(Self.job)
         }
     }
@@ -271,7 +271,7 @@ public final class SQLiteJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, next_attempt_at
+        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
         """
 
     static func job(_ row: Row) throws -> Job {
@@ -295,6 +295,7 @@ public final class SQLiteJobStore: JobStore {
             studies: row["studies"],
             createdAt: createdAt,
             updatedAt: updatedAt,
+            startedAt: row["started_at"],
             nextAttemptAt: row["next_attempt_at"]
         ).job()
     }
