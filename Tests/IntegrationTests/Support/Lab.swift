@@ -9,6 +9,11 @@ import PixlImaging
 import PixlOrthanc
 import Testing
 
+/// Every suite that uses the lab, nested here so that they run one at a time: each starts from
+/// `scripts/lab reset`, and two at once would empty orthanc-raw under each other (`.serialized`
+/// orders only the tests of one suite and the suites nested in it).
+@Suite(.serialized) enum LabSuites {}
+
 /// The local lab of real Orthanc servers brought up by `scripts/lab up`: its settings, its seeded
 /// studies, and REST helpers to check what really is in orthanc-raw.
 struct Lab {
@@ -197,10 +202,10 @@ struct Lab {
         return counts
     }
 
-    /// How many C-MOVE jobs orthanc-raw has run.
-    func retrieveJobCount() async throws -> Int {
-        let jobs = try await raw("/jobs?expand") as! [[String: Any]]
-        return jobs.filter { $0["Type"] as? String == "DicomMoveScu" }.count
+    /// How many C-MOVE jobs for this study orthanc-raw remembers. Counted per study, not in total: the
+    /// history keeps only the last 50 jobs, so a total can drop when a new job evicts an old C-MOVE.
+    func retrieveJobCount(studyUID: String) async throws -> Int {
+        try await retrieveJobCounts(studyUIDs: [studyUID])[studyUID] ?? 0
     }
 }
 
