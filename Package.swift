@@ -170,8 +170,9 @@ let package = Package(
         .testTarget(
             name: "PixlDatabaseTests",
             dependencies: [
-                "PixlDatabase", "PixlCore", "PixlTesting", "PixlStoreWorkbench",
+                "PixlDatabase", "PixlCore", "PixlTesting", "PixlStoreWorkbench", "PixlImaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

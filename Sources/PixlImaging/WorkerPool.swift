@@ -146,7 +146,9 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         }
         do {
             if Task.isCancelled {
-                try await store.release(job.id, now: Date())
+                // In a cancelled task the store refuses to write (GRDB throws CancellationError), which left
+                // the job in progress until its lease ran out: release it from a task of its own.
+                try await Task { try await self.store.release(job.id, now: Date()) }.value
                 logger.notice("job released back to the store at shutdown")
                 return
             }

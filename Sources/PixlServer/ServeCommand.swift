@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 maxInFlight: configuration.maxMessagesInFlight,
                 retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts),
-                lease: max(configuration.transferTimeout, .seconds(60))
+                lease: configuration.jobLease
             ),
             takeToken: { try await bucket.take() },
             metrics: metrics,

@@ -14,6 +14,7 @@ struct PixlConfigurationTests {
         let configuration = try PixlConfiguration(environment: Environment(Self.minimal))
         #expect(configuration.transferTimeout == .seconds(240))
         #expect(configuration.queryTimeout == .seconds(10))
+        #expect(configuration.jobLease == .seconds(240))
         #expect(configuration.maxMessagesInFlight == 5)
         #expect(configuration.secondary == nil)
         #expect(configuration.requireOnline)
@@ -23,11 +24,24 @@ struct PixlConfigurationTests {
         #expect(configuration.rabbitMQ == nil)
     }
 
+    @Test func jobLeaseFollowsTheTransferTimeoutUnlessSet() throws {
+        var values = Self.minimal
+        values["PIXL_DICOM_TRANSFER_TIMEOUT"] = "30"
+        #expect(try PixlConfiguration(environment: Environment(values)).jobLease == .seconds(60))
+        values["PIXL_DICOM_TRANSFER_TIMEOUT"] = "90"
+        #expect(try PixlConfiguration(environment: Environment(values)).jobLease == .seconds(90))
+        values["PIXL_JOB_LEASE_SECONDS"] = "3"
+        #expect(try PixlConfiguration(environment: Environment(values)).jobLease == .seconds(3))
+    }
+
     @Test(arguments: [
         ("ORTHANC_RAW_URL", "not a url"),
         ("PIXL_QUERY_TIMEOUT", "ten"),
         ("PIXL_DICOM_TRANSFER_TIMEOUT", "-1"),
         ("PIXL_MAX_MESSAGES_IN_FLIGHT", "0"),
+        ("PIXL_JOB_LEASE_SECONDS", "0"),
+        ("PIXL_JOB_LEASE_SECONDS", "0.5"),
+        ("PIXL_JOB_LEASE_SECONDS", "soon"),
         ("TZ", "Mars/Olympus_Mons"),
         ("PIXL_SECONDARY_QUERY_HOURS", "evenings"),
         ("PIXL_REQUIRE_ONLINE", "maybe"),

@@ -43,6 +43,10 @@ public struct PixlConfiguration: Sendable {
     public var secondary: DicomSource?
     /// How long a C-MOVE or modify job may run once Orthanc has started it (PIXL_DICOM_TRANSFER_TIMEOUT, 240 s).
     public var transferTimeout: Duration
+    /// How long a worker's claim on a job lasts before another worker (or the next start, after a crash)
+    /// may take the job over; renewed every third of it while the job runs (PIXL_JOB_LEASE_SECONDS,
+    /// default the transfer timeout, at least 60 s).
+    public var jobLease: Duration
     /// How long one REST call to Orthanc may take, queries included (PIXL_QUERY_TIMEOUT, 10 s).
     public var queryTimeout: Duration
     public var maxMessagesInFlight: Int
@@ -81,6 +85,10 @@ public struct PixlConfiguration: Sendable {
         }
         transferTimeout = try env.seconds("PIXL_DICOM_TRANSFER_TIMEOUT", default: 240)
         queryTimeout = try env.seconds("PIXL_QUERY_TIMEOUT", default: 10)
+        jobLease = try env.seconds("PIXL_JOB_LEASE_SECONDS", default: max(transferTimeout.seconds, 60))
+        guard jobLease >= .seconds(1) else {
+            throw ConfigurationError(variable: "PIXL_JOB_LEASE_SECONDS", problem: "must be at least 1 second, not '\(env["PIXL_JOB_LEASE_SECONDS"] ?? "")'")
+        }
         maxMessagesInFlight = try env.integer("PIXL_MAX_MESSAGES_IN_FLIGHT", default: 5, range: 1...1000)
         let zoneName = env.string("TZ", default: "Europe/London")
         guard let timeZone = TimeZone(identifier: zoneName) else {

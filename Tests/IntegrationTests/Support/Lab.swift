@@ -9,6 +9,11 @@ import PixlImaging
 import PixlOrthanc
 import Testing
 
+/// Every suite that uses the lab, nested here so that they run one at a time: each starts from
+/// `scripts/lab reset`, and two at once would empty orthanc-raw under each other (`.serialized`
+/// orders only the tests of one suite and the suites nested in it).
+@Suite(.serialized) enum LabSuites {}
+
 /// The local lab of real Orthanc servers brought up by `scripts/lab up`: its settings, its seeded
 /// studies, and REST helpers to check what really is in orthanc-raw.
 struct Lab {
@@ -50,13 +55,47 @@ struct Lab {
 
     /// Empties orthanc-raw and anon and restores the seeded studies (`scripts/lab reset`).
     func reset() throws {
+        try script("reset")
+    }
+
+    /// Puts `count` single-instance studies in the VNA (`scripts/lab seed-bench`) and returns the plain
+    /// messages naming them (project `bench`).
+    func seedBench(_ count: Int) throws -> [[String: Any]] {
+        try script("seed-bench", String(count))
+        let data = try Data(contentsOf: Lab.directory.appendingPathComponent("bench-messages.json"))
+        return try #require(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+    }
+
+    /// Runs `scripts/lab` on this lab. The script finds its servers from LAB_DIR, LAB_HTTP_BASE and
+    /// LAB_DICOM_BASE: they are set from lab.env, so that a lab on other ports than the defaults is the
+    /// one acted on (not another lab running on the default ports).
+    private func script(_ arguments: String...) throws {
         let process = Process()
         process.executableURL = Lab.repository.appendingPathComponent("scripts/lab")
-        process.arguments = ["reset"]
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["LAB_DIR"] = Lab.directory.path
+        if let vna = self.environment["LAB_VNA_URL"].flatMap(URLComponents.init(string:))?.port {
+            environment["LAB_HTTP_BASE"] = String(vna)
+        }
+        if let pacs2 = self.environment["LAB_PACS2_DICOM_PORT"].flatMap(Int.init) {
+            environment["LAB_DICOM_BASE"] = String(pacs2 - 4)
+        }
+        process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw LabError("scripts/lab reset failed") }
+        guard process.terminationStatus == 0 else { throw LabError("scripts/lab \(arguments.joined(separator: " ")) failed") }
+    }
+
+    /// A plain JSON message (as `POST /messages` takes it) for a study of the manifest.
+    func plainMessage(_ key: String, project: String = "lab-test") throws -> [String: Any] {
+        let study = try #require(studies[key], "no study \(key) in the lab manifest")
+        return [
+            "mrn": study.mrn, "accession_number": study.accession_number, "study_uid": study.study_uid,
+            "study_date": "2024-01-02", "procedure_occurrence_id": 1, "project_name": project,
+            "extract_generated_timestamp": "2026-11-29T09:00:00+00:00",
+        ]
     }
 
     /// The service's configuration for the lab, with `overrides` on top.
@@ -151,10 +190,22 @@ struct Lab {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// How many C-MOVE jobs orthanc-raw has run.
-    func retrieveJobCount() async throws -> Int {
+    /// How many C-MOVE jobs orthanc-raw remembers for each of these study UIDs (it keeps the last
+    /// `JobsHistorySize`, 50 in the lab).
+    func retrieveJobCounts(studyUIDs: [String]) async throws -> [String: Int] {
         let jobs = try await raw("/jobs?expand") as! [[String: Any]]
-        return jobs.filter { $0["Type"] as? String == "DicomMoveScu" }.count
+        var counts: [String: Int] = [:]
+        for job in jobs where job["Type"] as? String == "DicomMoveScu" {
+            let content = job["Content"].flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            for uid in studyUIDs where content.contains("\"\(uid)\"") { counts[uid, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    /// How many C-MOVE jobs for this study orthanc-raw remembers. Counted per study, not in total: the
+    /// history keeps only the last 50 jobs, so a total can drop when a new job evicts an old C-MOVE.
+    func retrieveJobCount(studyUID: String) async throws -> Int {
+        try await retrieveJobCounts(studyUIDs: [studyUID])[studyUID] ?? 0
     }
 }
 
