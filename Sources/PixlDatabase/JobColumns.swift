@@ -36,7 +36,10 @@ struct JobRecord {
             guard let parsed = Archive(rawValue: archive) else { throw bad("archive") }
             jobArchive = parsed
         }
-        guard let studyIDs = try? JSONDecoder().decode([String].self, from: Data(studies.utf8)) else { throw bad("studies") }
+        // Most rows have no studies yet: skip the JSON decoder for them.
+        guard let studyIDs = studies == "[]" ? [] : try? JSONDecoder().decode([String].self, from: Data(studies.utf8)) else {
+            throw bad("studies")
+        }
         let message = ImagingMessage(
             mrn: mrn,
             accessionNumber: accessionNumber,

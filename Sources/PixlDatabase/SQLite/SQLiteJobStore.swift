@@ -98,39 +98,45 @@ public final class SQLiteJobStore: JobStore {
 
     public func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob] {
         try await pool.write { db in
+            // Prepared once per connection and reused for every row: statement compilation, not I/O, is what
+            // a batch costs on SQLite.
+            let findUnfinished = try db.cachedStatement(
+                sql: """
+                    SELECT \(Self.columns) FROM imaging_job
+                    WHERE project_name = ? AND mrn = ? AND accession_number = ? AND study_uid = ? AND series_uid = ?
+                      AND state IN \(JobSQL.unfinishedStates)
+                    ORDER BY seq LIMIT 1
+                    """
+            )
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO imaging_job (id, seq, mrn, accession_number, study_uid, series_uid, study_date,
+                        procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies,
+                        created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '[]', ?, ?)
+                    """
+            )
+            // The write transaction is serialised, so the batch can number its rows from the current maximum.
+            var seq = try Int64.fetchOne(db, sql: "SELECT IFNULL(MAX(seq), 0) FROM imaging_job") ?? 0
             var results: [EnqueuedJob] = []
             results.reserveCapacity(messages.count)
             for message in messages {
-                if let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT \(Self.columns) FROM imaging_job
-                        WHERE project_name = ? AND mrn = ? AND accession_number = ? AND study_uid = ? AND series_uid = ?
-                          AND state IN \(JobSQL.unfinishedStates)
-                        ORDER BY seq LIMIT 1
-                        """,
-                    arguments: [message.projectName, message.mrn, message.accessionNumber, message.studyUID, message.seriesUID]
-                ) {
+                let identity: StatementArguments = [
+                    message.projectName, message.mrn, message.accessionNumber, message.studyUID, message.seriesUID,
+                ]
+                if let row = try Row.fetchOne(findUnfinished, arguments: identity) {
                     results.append(EnqueuedJob(job: try Self.job(row), isNew: false))
                     continue
                 }
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        INSERT INTO imaging_job (id, seq, mrn, accession_number, study_uid, series_uid, study_date,
-                            procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies,
-                            created_at, updated_at)
-                        VALUES (?, (SELECT IFNULL(MAX(seq), 0) + 1 FROM imaging_job), ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '[]', ?, ?)
-                        RETURNING \(Self.columns)
-                        """,
-                    arguments: [
-                        UUID().uuidString.lowercased(), message.mrn, message.accessionNumber, message.studyUID, message.seriesUID,
-                        message.studyDate.description, message.procedureOccurrenceID, message.projectName,
-                        message.extractGeneratedTimestamp.description, now, now,
-                    ]
-                )
-                guard let row else { throw DatabaseError(.invalidRow, "INSERT returned no row") }
-                results.append(EnqueuedJob(job: try Self.job(row), isNew: true))
+                seq += 1
+                let id = UUID()
+                try insert.execute(arguments: [
+                    Self.key(id), seq, message.mrn, message.accessionNumber, message.studyUID, message.seriesUID,
+                    message.studyDate.description, message.procedureOccurrenceID, message.projectName,
+                    message.extractGeneratedTimestamp.description, now, now,
+                ])
+                let job = Job(id: id, message: message, state: .queued, createdAt: now, updatedAt: now)
+                results.append(EnqueuedJob(job: job, isNew: true))
             }
             return results
         }
