@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Logging
+import PixlAPI
 import PixlCore
 import PixlImaging
 import PixlOrthanc
@@ -49,7 +50,7 @@ struct ProcessCommand: AsyncParsableCommand {
 
         let job = Job(id: UUID(), message: message, state: .inProgress, attempts: 1, createdAt: started, updatedAt: started, startedAt: started)
             .applying(outcome, now: Date())
-        print(try JobDocument(job).jsonLine())
+        print(job.jsonText)
         switch outcome {
         case .succeeded: return
         case .discarded: throw ExitCode(3)

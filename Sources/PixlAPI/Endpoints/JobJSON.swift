@@ -1,7 +1,10 @@
 public import Foundation
-import PixlCore
+public import PixlCore
 
 extension Job {
+    /// The job object of SPEC §5 as one line of JSON, as the API and `pixl-imaging process` print it.
+    public var jsonText: String { json.serialized() }
+
     /// The job object of SPEC §5, keys in a fixed order; no patient identifiers.
     var json: PythonJSON {
         .object([

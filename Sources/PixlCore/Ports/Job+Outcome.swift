@@ -1,0 +1,27 @@
+public import Foundation
+
+extension Job {
+    /// The job after `outcome`: its state, reason, archive, studies and next attempt time.
+    public func applying(_ outcome: PipelineOutcome, now: Date) -> Job {
+        var job = self
+        job.state = outcome.state
+        job.reason = outcome.reason
+        if let archive = outcome.archive { job.archive = archive }
+        job.studies = outcome.studies.isEmpty ? job.studies : outcome.studies
+        job.updatedAt = now
+        switch outcome {
+        case .deferred(let until, _): job.nextAttemptAt = until
+        case .retry(let after, _): job.nextAttemptAt = now.addingTimeInterval(after.seconds)
+        default: job.nextAttemptAt = nil
+        }
+        return job
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `TimeInterval`.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
