@@ -79,6 +79,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The RabbitMQ intake (SPEC §4): AMQPClient deliveries into the job store.
+        .target(
+            name: "PixlQueue",
+            dependencies: [
+                "PixlCore",
+                "AMQPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Migrations and the job store on SQLite (GRDB) and PostgreSQL (postgres-nio).
         .target(
             name: "PixlDatabase",
@@ -112,6 +124,7 @@ let package = Package(
                 "PixlImaging",
                 "PixlDatabase",
                 "PixlAPI",
+                "PixlQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
