@@ -214,6 +214,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The intake against a real RabbitMQ (RABBITMQ_HOST…); the end-to-end test also needs the lab and serve.
+        .testTarget(
+            name: "PixlQueueTests",
+            dependencies: [
+                "PixlQueue", "PixlCore", "PixlTesting", "AMQPClient", "PixlServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
