@@ -53,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics)
         // The RabbitMQ intake hears of recorded jobs at once, to acknowledge their deliveries promptly.
         let (recordedJobs, recorded) = AsyncStream.makeStream(of: RecordedJob.self, bufferingPolicy: .bufferingNewest(4096))
+        let onRecorded: @Sendable (UUID, JobState) -> Void = { id, state in recorded.yield(RecordedJob(id: id, state: state)) }
         let pool = WorkerPool(
             store: store,
             pipeline: pipeline,
@@ -63,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             takeToken: { try await bucket.take() },
             metrics: metrics,
-            onRecorded: configuration.rabbitMQ == nil ? { _, _ in } : { id, state in recorded.yield(RecordedJob(id: id, state: state)) },
+            onRecorded: onRecorded,
             logger: logger
         )
         let maxInFlight = configuration.maxMessagesInFlight

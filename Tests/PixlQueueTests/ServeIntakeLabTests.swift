@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import PixlCore
 import Testing
 
@@ -11,12 +12,12 @@ import Glibc
 
 /// End to end: `pixl-imaging serve` (a child process, fresh SQLite) consumes messages that pika publishes, as the PIXL
 /// CLI does, and pulls the lab's studies into orthanc-raw, tagged. Needs the broker and the lab (`scripts/lab up`).
-@Suite(.serialized, .enabled(if: Broker.isConfigured, Broker.skipMessage), .timeLimit(.minutes(3)))
-struct ServeIntakeLabTests {
+/// In the intake suite, so it never runs during that suite's broker restart.
+extension AMQPIntakeTests {
     @Test func serveConsumesPikaMessagesAndTheStudiesArriveTagged() async throws {
         let lab = try LabSettings.current()
         let queue = Broker.queueName("serve")
-        defer { Task { await Broker.delete(queue) } }
+        defer { Broker.delete(queue) }
         let project = "intake-e2e-\(UUID().uuidString.prefix(6).lowercased())"
         let keys = ["vna-single", "vna-multi"]
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixl-intake-\(UUID().uuidString)")

@@ -50,10 +50,9 @@ enum Broker {
         try await withChannel { try await $0.declareQueue(queue, durable: true, arguments: arguments) }
     }
 
-    static func delete(_ queues: String...) async {
-        _ = try? await withChannel { channel in
-            for queue in queues { try? await channel.deleteQueue(queue) }
-        }
+    /// Deletes queues with rabbitmqctl (synchronous, so it can run in a `defer`).
+    static func delete(_ queues: String...) {
+        for queue in queues { _ = try? script("ctl", "delete_queue", queue) }
     }
 
     /// Publishes with confirms, persistent, to the default exchange.
