@@ -79,6 +79,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The RabbitMQ intake (SPEC §4): AMQPClient deliveries into the job store.
+        .target(
+            name: "PixlQueue",
+            dependencies: [
+                "PixlCore",
+                "AMQPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Migrations and the job store on SQLite (GRDB) and PostgreSQL (postgres-nio).
         .target(
             name: "PixlDatabase",
@@ -112,6 +124,7 @@ let package = Package(
                 "PixlImaging",
                 "PixlDatabase",
                 "PixlAPI",
+                "PixlQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -199,6 +212,20 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The intake against a real RabbitMQ (RABBITMQ_HOST…); the end-to-end test also needs the lab and serve.
+        .testTarget(
+            name: "PixlQueueTests",
+            dependencies: [
+                "PixlQueue", "PixlCore", "PixlTesting", "AMQPClient", "PixlServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -109,6 +109,8 @@ public struct AMQPReconnectingConsumer: Sendable {
                     continuation.yield(delivery)
                 }
                 if Task.isCancelled {
+                    // Stop deliveries first (basic.cancel), then close: unacknowledged ones go back to the queue.
+                    try? await channel.cancel(consumerTag: deliveries.consumerTag)
                     try? await conn.close()
                     break
                 }

@@ -35,6 +35,8 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
     let configuration: Configuration
     let takeToken: @Sendable () async throws -> Void
     let metrics: any PipelineMetrics
+    /// Told each state the pool records (e.g. so the RabbitMQ intake can acknowledge the job's delivery promptly).
+    let onRecorded: @Sendable (UUID, JobState) -> Void
     let logger: Logger
     /// Signalled when work may be waiting: the API calls ``wakeUp()`` after an enqueue.
     let signal = WorkSignal()
@@ -43,15 +45,19 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
 
     // MARK: Initialization
 
-    /// - Parameter takeToken: waits for a token from the rate gate (SPEC §3 step 2).
+    /// - Parameters:
+    ///   - takeToken: waits for a token from the rate gate (SPEC §3 step 2).
+    ///   - onRecorded: called after the pool records a job's outcome, with the job's id and new state.
     public init(
         store: Store,
         pipeline: ArchivePipeline<Client>,
         configuration: Configuration,
         takeToken: @escaping @Sendable () async throws -> Void,
         metrics: any PipelineMetrics = NoPipelineMetrics(),
+        onRecorded: @escaping @Sendable (UUID, JobState) -> Void = { _, _ in },
         logger: Logger
     ) {
+        self.onRecorded = onRecorded
         self.store = store
         self.pipeline = pipeline
         self.configuration = configuration
@@ -155,6 +161,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
             let final = finalised(outcome, attempts: job.attempts)
             try await store.record(final, for: job.id, now: Date())
             metrics.recordOutcome(final.state)
+            onRecorded(job.id, final.state)
             logger.info("job \(final.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
         } catch {
             // The lease will expire and another claim will run the job again: nothing is lost.

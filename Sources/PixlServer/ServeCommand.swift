@@ -8,6 +8,7 @@ import PixlCore
 import PixlDatabase
 import PixlImaging
 import PixlOrthanc
+import PixlQueue
 
 /// `pixl-imaging serve`: the HTTP API and the rate-limited workers over the job store (SPEC §8).
 ///
@@ -50,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics
         )
         let pipeline = ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics)
+        // The RabbitMQ intake hears of recorded jobs at once, to acknowledge their deliveries promptly.
+        let (recordedJobs, recorded) = AsyncStream.makeStream(of: RecordedJob.self, bufferingPolicy: .bufferingNewest(4096))
+        let onRecorded: @Sendable (UUID, JobState) -> Void = { id, state in recorded.yield(RecordedJob(id: id, state: state)) }
         let pool = WorkerPool(
             store: store,
             pipeline: pipeline,
@@ -60,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             takeToken: { try await bucket.take() },
             metrics: metrics,
+            onRecorded: onRecorded,
             logger: logger
         )
         let maxInFlight = configuration.maxMessagesInFlight
@@ -81,12 +86,27 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         )
         app.addServices(pool)
+        if let rabbitMQ = configuration.rabbitMQ {
+            // After the pool: on shutdown the intake stops consuming before the pool drains.
+            let intake = AMQPIntake(
+                store: store,
+                configuration: .init(rabbitMQ, prefetch: maxInFlight),
+                recordedJobs: recordedJobs,
+                onEnqueued: { pool.wakeUp() },
+                metrics: metrics,
+                logger: logger
+            )
+            app.addServices(intake)
+        } else {
+            recorded.finish()
+        }
         logger.info(
             "serving",
             metadata: [
                 "pixl.api": "\(configuration.api.host):\(configuration.api.port)",
                 "pixl.rate": "\(configuration.api.initialRate)",
                 "pixl.max_in_flight": "\(maxInFlight)",
+                "pixl.rabbitmq": "\(configuration.rabbitMQ.map { "\($0.host):\($0.port)/\($0.queue)" } ?? "off")",
             ]
         )
         do {

@@ -84,6 +84,13 @@ public final class PixlMetrics: PipelineMetrics, Sendable {
         ).increment()
     }
 
+    public func recordRejectedMessage(source: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "pixl", metricName: "rejected_messages", unitName: "total", helpText: "Bodies refused as not a valid message, by source."),
+            labels: [("source", source)]
+        ).increment()
+    }
+
     public func setRate(_ rate: Double) {
         self.rate.set(to: rate)
     }

@@ -33,6 +33,8 @@ public struct PixlConfiguration: Sendable {
         public var username: String
         /// Secret: never logged.
         public var password: String
+        /// The queue to consume (RABBITMQ_QUEUE, default `imaging`, PIXL's).
+        public var queue: String
     }
 
     // MARK: Member variables
@@ -129,7 +131,8 @@ public struct PixlConfiguration: Sendable {
                 host: host,
                 port: try env.integer("RABBITMQ_PORT", default: 5672, range: 1...65535),
                 username: env.string("RABBITMQ_USERNAME", default: "guest"),
-                password: env.string("RABBITMQ_PASSWORD", default: "guest")
+                password: env.string("RABBITMQ_PASSWORD", default: "guest"),
+                queue: env.string("RABBITMQ_QUEUE", default: "imaging")
             )
         }
     }

@@ -25,6 +25,13 @@ public protocol PipelineMetrics: Sendable {
 
     /// Jobs waiting (queued, retry, deferred).
     func setQueueDepth(_ count: Int)
+
+    /// A body that is not a valid message was refused (`source`: `amqp`).
+    func recordRejectedMessage(source: String)
+}
+
+extension PipelineMetrics {
+    public func recordRejectedMessage(source: String) {}
 }
 
 /// Discards every measurement.

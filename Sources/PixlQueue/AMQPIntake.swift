@@ -1,0 +1,290 @@
+public import AMQPClient
+public import Foundation
+public import Logging
+public import PixlCore
+public import ServiceLifecycle
+import NIOCore
+import Synchronization
+
+/// A job's state as a worker recorded it: what ``AMQPIntake`` learns from the local worker pool.
+public struct RecordedJob: Sendable, Hashable {
+    public var id: UUID
+    public var state: JobState
+
+    public init(id: UUID, state: JobState) {
+        self.id = id
+        self.state = state
+    }
+}
+
+extension JobState {
+    /// Whether the store now owns the job durably (final, or scheduled for later), so its delivery may be acknowledged.
+    public var releasesDelivery: Bool {
+        switch self {
+        case .succeeded, .discarded, .failed, .retry, .deferred: true
+        case .queued, .inProgress: false
+        }
+    }
+}
+
+/// Consumes PIXL's RabbitMQ queue into the job store (SPEC §4).
+///
+/// Each delivery (plain JSON or PIXL's wire form) is decoded. A body that is not a valid message is rejected
+/// without requeue, so the broker dead-letters it where the operator's policy says, and logged at warning with the
+/// field and the problem only (never a value). A valid message is enqueued in the store first, and its delivery is
+/// kept unacknowledged until the job is final or scheduled for later; only then is it acknowledged. So at most
+/// `prefetch` deliveries are unacknowledged and the queue keeps showing the work not yet started (what
+/// `pixl stop --purge` purges).
+///
+/// Job states come from the local worker pool (``RecordedJob`` events, prompt) and from a periodic look at the store
+/// for the pending deliveries' jobs (other replicas may process them). A delivery redelivered after a crash or a
+/// broker restart dedupes through ``JobStore/enqueue(_:now:)``.
+///
+/// The connection is re-made with backoff after a loss; the queue is declared passively (so arguments such as PIXL's
+/// `x-max-priority: 5` are never contradicted), or durable without arguments when it does not exist. On graceful
+/// shutdown the consumer is cancelled and the connection closed: unacknowledged deliveries go back to the queue.
+public final class AMQPIntake<Store: JobStore>: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        /// Secret: never logged.
+        public var password: String
+        /// The queue to consume. Default `imaging` (PIXL's).
+        public var queue: String
+        /// `basic.qos` prefetch: the most deliveries held unacknowledged (PIXL_MAX_MESSAGES_IN_FLIGHT).
+        public var prefetch: Int
+        /// How often the store is asked about the pending deliveries' jobs. Default 1 s.
+        public var statusPoll: Duration
+        /// Reconnection backoff. Default 100 ms doubling to 5 s.
+        public var backoff: AMQPReconnectingConsumer.Backoff
+        /// Requested AMQP heartbeat in seconds. Default 30.
+        public var heartbeat: UInt16
+
+        public init(
+            host: String,
+            port: Int = 5672,
+            username: String = "guest",
+            password: String = "guest",
+            queue: String = "imaging",
+            prefetch: Int,
+            statusPoll: Duration = .seconds(1),
+            backoff: AMQPReconnectingConsumer.Backoff = .init(),
+            heartbeat: UInt16 = 30
+        ) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.queue = queue
+            self.prefetch = prefetch
+            self.statusPoll = statusPoll
+            self.backoff = backoff
+            self.heartbeat = heartbeat
+        }
+
+        /// From the service's configuration: `RABBITMQ_*` and PIXL_MAX_MESSAGES_IN_FLIGHT as prefetch.
+        public init(_ rabbitMQ: PixlConfiguration.RabbitMQ, prefetch: Int) {
+            self.init(
+                host: rabbitMQ.host,
+                port: rabbitMQ.port,
+                username: rabbitMQ.username,
+                password: rabbitMQ.password,
+                queue: rabbitMQ.queue,
+                prefetch: prefetch
+            )
+        }
+    }
+
+    // MARK: Member variables
+
+    let store: Store
+    let configuration: Configuration
+    let recordedJobs: AsyncStream<RecordedJob>?
+    let onEnqueued: @Sendable () -> Void
+    let metrics: any PipelineMetrics
+    let logger: Logger
+    /// Deliveries waiting for their job to be final or scheduled, by job id (identical messages share a job).
+    private let pending = Mutex<[UUID: [AMQPDelivery]]>([:])
+    private let connections = Atomic<Int>(0)
+
+    // MARK: Initialization
+
+    /// - Parameters:
+    ///   - recordedJobs: States the local worker pool records (``WorkerPool``'s `onRecorded`); `nil` relies on the poll.
+    ///   - onEnqueued: Called after each enqueue, to wake the worker pool.
+    public init(
+        store: Store,
+        configuration: Configuration,
+        recordedJobs: AsyncStream<RecordedJob>? = nil,
+        onEnqueued: @escaping @Sendable () -> Void = {},
+        metrics: any PipelineMetrics = NoPipelineMetrics(),
+        logger: Logger
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.recordedJobs = recordedJobs
+        self.onEnqueued = onEnqueued
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: Methods
+
+    /// Deliveries held unacknowledged now.
+    public var unacknowledgedDeliveries: Int {
+        pending.withLock { $0.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// Connections made so far (1 after the first connect; more after reconnections).
+    public var connectionCount: Int { connections.load(ordering: .relaxed) }
+
+    public func run() async throws {
+        let queue = configuration.queue
+        let logger = self.logger
+        let consumer = AMQPReconnectingConsumer(
+            host: configuration.host,
+            port: configuration.port,
+            configuration: .init(
+                username: configuration.username,
+                password: configuration.password,
+                heartbeat: configuration.heartbeat,
+                connectionName: "pixl-imaging intake"
+            ),
+            queue: queue,
+            prefetch: UInt16(clamping: configuration.prefetch),
+            backoff: configuration.backoff,
+            logger: logger,
+            onConnect: { [self] count in self.connections.store(count, ordering: .relaxed) },
+            declare: { channel in try await Self.declareQueue(queue, on: channel.connection, logger: logger) }
+        )
+        logger.info("consuming RabbitMQ queue", metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(configuration.prefetch)"])
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await consumer.run { deliveries in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { await self.followRecordedJobs() }
+                        group.addTask { await self.pollStore() }
+                        defer { group.cancelAll() }
+                        for try await delivery in deliveries {
+                            await self.handle(delivery)
+                        }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown or cancellation: nothing to report.
+        }
+        logger.info("stopped consuming RabbitMQ queue", metadata: ["amqp.queue": "\(queue)", "amqp.unacknowledged": "\(unacknowledgedDeliveries)"])
+    }
+
+    /// Declares `queue` passively, so whatever arguments it has are kept; if it does not exist (404, which closes
+    /// that channel), declares it durable without arguments on a fresh channel.
+    static func declareQueue(_ queue: String, on connection: AMQPConnection, logger: Logger) async throws {
+        let probe = try await connection.openChannel()
+        do {
+            try await probe.declareQueue(queue, passive: true)
+            try? await probe.close()
+        } catch let error as AMQPError where error.replyCode == AMQPError.ReplyCode.notFound {
+            let channel = try await connection.openChannel()
+            try await channel.declareQueue(queue, durable: true)
+            try? await channel.close()
+            logger.notice("declared the RabbitMQ queue, which did not exist", metadata: ["amqp.queue": "\(queue)"])
+        }
+    }
+
+    /// Decodes one delivery; rejects it if invalid, else enqueues it and holds or acknowledges it.
+    func handle(_ delivery: AMQPDelivery) async {
+        let message: ImagingMessage
+        do {
+            message = try MessageDecoder.decode(delivery.body.readableBytesView)
+        } catch {
+            metrics.recordRejectedMessage(source: "amqp")
+            // The error names the field and the problem, never a value.
+            logger.warning(
+                "rejected a RabbitMQ message that is not a valid message (dead-lettered where a policy says so)",
+                metadata: ["pixl.message.problem": "\(error)", "amqp.queue": "\(configuration.queue)", "amqp.redelivered": "\(delivery.redelivered)"]
+            )
+            do {
+                try await delivery.reject(requeue: false)
+            } catch {
+                logger.debug("cannot reject a delivery; the broker will redeliver it", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        guard let job = await enqueue(message) else { return }  // cancelled: the broker gets it back at close
+        onEnqueued()
+        logger.debug("message enqueued", metadata: [LogKey.jobID: "\(job.id.uuidString.lowercased())", "amqp.redelivered": "\(delivery.redelivered)"])
+        if job.state.releasesDelivery {
+            await acknowledge([delivery])
+            return
+        }
+        pending.withLock { $0[job.id, default: []].append(delivery) }
+        // A worker may have recorded the job between the enqueue and now, before we listened for it.
+        if let current = try? await store.job(id: job.id), current.state.releasesDelivery {
+            await release(job.id)
+        }
+    }
+
+    /// Enqueues, retrying with backoff while the store fails (the delivery stays unacknowledged meanwhile).
+    private func enqueue(_ message: ImagingMessage) async -> Job? {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                return try await store.enqueue([message], now: Date()).first?.job
+            } catch {
+                logger.error("cannot store a message from RabbitMQ; trying again", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        return nil
+    }
+
+    /// Acknowledges the deliveries held for `id`, if any.
+    private func release(_ id: UUID) async {
+        let deliveries = pending.withLock { $0.removeValue(forKey: id) } ?? []
+        await acknowledge(deliveries)
+    }
+
+    private func acknowledge(_ deliveries: [AMQPDelivery]) async {
+        for delivery in deliveries {
+            do {
+                try await delivery.ack()
+            } catch {
+                // Its connection is gone: the broker redelivers it, and the store dedupes or finds it done.
+                logger.debug("cannot acknowledge a delivery from a lost connection", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func followRecordedJobs() async {
+        guard let recordedJobs else { return }
+        for await recorded in recordedJobs where recorded.state.releasesDelivery {
+            await release(recorded.id)
+        }
+    }
+
+    /// Looks up the pending deliveries' jobs every `statusPoll`; drops deliveries of lost connections.
+    private func pollStore() async {
+        while (try? await Task.sleep(for: configuration.statusPoll)) != nil {
+            let ids = pending.withLock { pending in
+                for (id, deliveries) in pending {
+                    let live = deliveries.filter { $0.channel.connection.isOpen }
+                    pending[id] = live.isEmpty ? nil : live
+                }
+                return Array(pending.keys)
+            }
+            for id in ids {
+                do {
+                    if let job = try await store.job(id: id), job.state.releasesDelivery {
+                        await release(id)
+                    }
+                } catch {
+                    logger.warning("cannot look up a job in the store", metadata: ["error": "\(error)"])
+                    break
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import AMQPClient
+import Foundation
+import PixlCore
+import PixlQueue
+import PixlTesting
+import Testing
+
+/// The RabbitMQ intake against a real broker, with an in-memory store and the test standing in for the worker pool.
+/// Serialized: one test restarts the broker.
+@Suite(.serialized, .enabled(if: Broker.isConfigured, Broker.skipMessage), .timeLimit(.minutes(3)))
+struct AMQPIntakeTests {
+    @Test func acknowledgesOnlyOnceTheJobIsFinalOrScheduledAndNeverHoldsMoreThanPrefetch() async throws {
+        let queue = Broker.queueName("ack")
+        defer { Broker.delete(queue) }
+        try await Broker.declare(queue)
+        let count = 10
+        try await Broker.publish((1...count).map { body(plainMessage($0)) }, to: queue)
+        // Notifications only (the poll is slow here), so the prompt path is what acknowledges.
+        let harness = IntakeHarness(queue: queue, prefetch: 3, statusPoll: .seconds(30))
+        try await harness.run {
+            try await eventually("3 jobs are enqueued") { await harness.jobs().count == 3 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await harness.jobs().count == 3, "no more than prefetch deliveries while none is acknowledged")
+            #expect(harness.intake.unacknowledgedDeliveries == 3)
+            #expect(try await Broker.readyCount(queue) == count - 3, "the queue still shows the work not started")
+
+            // Claimed (in progress) is not enough to acknowledge.
+            let claimed = try #require(try await harness.store.claimNext(now: Date(), lease: .seconds(60)))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await harness.jobs().count == 3)
+            #expect(harness.intake.unacknowledgedDeliveries == 3)
+
+            // Final → acknowledged → one more delivery.
+            let succeeded = try await harness.store.record(.succeeded(archive: .primary, studies: []), for: claimed.id, now: Date())
+            harness.recorded.yield(RecordedJob(id: claimed.id, state: succeeded.state))
+            try await eventually("a fourth job arrives") { await harness.jobs().count == 4 }
+
+            // Scheduled for later (retry, deferred) also hands the message to the store.
+            try await harness.process(.retry(after: .seconds(3600), reason: "test"))
+            try await harness.process(.deferred(until: Date().addingTimeInterval(3600), reason: "test"))
+            try await eventually("six jobs") { await harness.jobs().count == 6 }
+
+            var maxUnacknowledged = 0
+            while await harness.jobs().filter({ $0.state.releasesDelivery }).count < count {
+                maxUnacknowledged = max(maxUnacknowledged, harness.intake.unacknowledgedDeliveries)
+                if try await harness.process() == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(maxUnacknowledged <= 3)
+            try await eventually("every delivery is acknowledged") {
+                try Broker.isDrained(queue) && harness.intake.unacknowledgedDeliveries == 0
+            }
+        }
+        #expect(await harness.jobs().count == count)
+        #expect(Set(await harness.jobs().map(\.message)) == Set((1...count).map { plainMessage($0) }))
+    }
+
+    @Test func learnsOfJobsFromTheStoreWithoutNotifications() async throws {
+        let queue = Broker.queueName("poll")
+        defer { Broker.delete(queue) }
+        try await Broker.declare(queue)
+        try await Broker.publish((1...6).map { body(plainMessage($0)) }, to: queue)
+        let harness = IntakeHarness(queue: queue, prefetch: 2, statusPoll: .milliseconds(100), notifications: false)
+        try await harness.run {
+            try await withWorker(harness) {
+                try await eventually("all six jobs succeeded") {
+                    await harness.jobs().filter { $0.state == .succeeded }.count == 6
+                }
+                try await eventually("the queue is empty with nothing unacknowledged") { try Broker.isDrained(queue) }
+            }
+        }
+    }
+
+    @Test func invalidBodiesAreDeadLetteredWhileValidOnesBehindThemFlow() async throws {
+        let queue = Broker.queueName("dlx")
+        let deadLetters = queue + "-dead"
+        defer { Broker.clearPolicy(queue); Broker.delete(queue, deadLetters) }
+        try await Broker.declare(deadLetters)
+        try Broker.setDeadLetterPolicy(queue, to: deadLetters)
+        try await Broker.declare(queue)
+
+        let bad: [[UInt8]] = [
+            Array("not json".utf8),
+            [],
+            Array(#"{"mrn": "SECRET-MRN-1", "accession_number": "A1"}"#.utf8),  // missing fields
+            Array(body(plainMessage(99)).dropLast()),  // truncated
+        ]
+        // Two bad bodies in front of each good one, prefetch 2: only rejecting them lets the good ones through.
+        var bodies: [[UInt8]] = []
+        for n in 1...4 {
+            bodies += [bad[n - 1], bad[(n) % bad.count], body(plainMessage(n))]
+        }
+        try await Broker.publish(bodies, to: queue)
+        let harness = IntakeHarness(queue: queue, prefetch: 2)
+        try await harness.run {
+            try await withWorker(harness) {
+                try await eventually("the four valid messages succeeded") {
+                    await harness.jobs().filter { $0.state == .succeeded }.count == 4
+                }
+                try await eventually("eight bodies are dead-lettered") { try await Broker.readyCount(deadLetters) == 8 }
+                try await eventually("the queue is empty with nothing unacknowledged") { try Broker.isDrained(queue) }
+            }
+        }
+        #expect(harness.metrics.rejectedCount == 8)
+        #expect(Set(await harness.jobs().map(\.message)) == Set((1...4).map { plainMessage($0) }))
+    }
+
+    @Test func declaresAMissingQueueDurableAndKeepsAnExistingQueuesArguments() async throws {
+        // PIXL's later CLI declares the queue with x-max-priority 5: the intake must not contradict it (406).
+        let existing = Broker.queueName("priority")
+        let missing = Broker.queueName("missing")
+        defer { Broker.delete(existing, missing) }
+        try await Broker.declare(existing, arguments: ["x-max-priority": .int32(5)])
+        for queue in [existing, missing] {
+            try await Broker.publish([body(plainMessage(1))], to: queue)  // dropped for `missing`: no such queue yet
+            let harness = IntakeHarness(queue: queue, prefetch: 1)
+            try await harness.run {
+                try await eventually("the intake consumes") { harness.intake.connectionCount >= 1 }
+                if queue == existing {
+                    try await eventually("the message becomes a job") { await harness.jobs().count == 1 }
+                }
+            }
+        }
+        // The missing queue now exists, durable and without arguments: a plain durable declaration matches it.
+        try await Broker.withChannel { try await $0.declareQueue(missing, durable: true) }
+        await #expect(throws: AMQPError.self) {
+            try await Broker.withChannel { try await $0.declareQueue(existing, durable: true) }
+        }
+    }
+
+    @Test func pixlWireSamplesPublishedByPikaAreConsumedAndBadOnesDeadLettered() async throws {
+        let queue = Broker.queueName("wire")
+        let deadLetters = queue + "-dead"
+        defer { Broker.clearPolicy(queue); Broker.delete(queue, deadLetters) }
+        try await Broker.declare(deadLetters)
+        try Broker.setDeadLetterPolicy(queue, to: deadLetters)
+        try await Broker.declare(queue, arguments: ["x-max-priority": .int32(5)])  // as PIXL's CLI
+
+        let good = PixlMessageFixtures.good
+        let bad = PixlMessageFixtures.bad
+        #expect(good.count == 46 && bad.count == 37)
+        // Good and bad interleaved, so valid messages sit behind invalid ones.
+        var files: [URL] = []
+        for index in 0..<max(good.count, bad.count) {
+            if index < bad.count { files.append(bad[index]) }
+            if index < good.count { files.append(good[index]) }
+        }
+        try Broker.pikaPublish(files, to: queue)
+
+        var valid: Set<ImagingMessage> = []
+        var refused = 0
+        for file in good {
+            if let message = try? MessageDecoder.decode(Array(try Data(contentsOf: file))) { valid.insert(message) } else { refused += 1 }
+        }
+        #expect(refused == 2, "two samples PIXL would send are refused by validation (see PixlCoreTests)")
+
+        let harness = IntakeHarness(queue: queue, prefetch: 5)
+        try await harness.run {
+            try await withWorker(harness) {
+                // Samples with the same identity (project, mrn, accession, study, series) share an unfinished job.
+                try await eventually("every valid sample is a job") {
+                    Set(await harness.jobs().map(\.message.identity)) == Set(valid.map(\.identity))
+                }
+                try await eventually("the bad samples are dead-lettered") { try await Broker.readyCount(deadLetters) == bad.count + refused }
+                try await eventually("the queue is empty with nothing unacknowledged") { try Broker.isDrained(queue) }
+            }
+        }
+        #expect(harness.metrics.rejectedCount == bad.count + refused)
+        // One sample against what PIXL's own consumer decodes (001-test-csv.expected.json).
+        let first = try #require(await harness.jobs().first { $0.message.studyUID == "1.2.3.4.5.6.7.8" }?.message)
+        #expect(first.mrn == "patient_identifier")
+        #expect(first.accessionNumber == "123456789")
+        #expect(first.studyDate.description == "2022-01-01")
+        #expect(first.projectName == "ms-pinpoint-test")
+        #expect(first.extractGeneratedTimestamp.description == "2023-01-01T00:01:00+00:00")
+    }
+
+    @Test func aBrokerRestartMidConsumptionLosesNothing() async throws {
+        let queue = Broker.queueName("restart")
+        defer { Broker.delete(queue) }
+        try await Broker.declare(queue)
+        let count = 40
+        let messages = (1...count).map { plainMessage($0) }
+        try await Broker.publish(messages.map(body), to: queue)
+        let harness = IntakeHarness(queue: queue, prefetch: 5)
+        try await harness.run {
+            try await withWorker(harness, delay: .milliseconds(30)) {
+                try await eventually("a quarter of the jobs succeeded") {
+                    await harness.jobs().filter { $0.state == .succeeded }.count >= count / 4
+                }
+                try await Broker.scriptInBackground("restart")
+                try await eventually("every message succeeded", timeout: .seconds(60)) {
+                    Set(await harness.jobs().filter { $0.state == .succeeded }.map(\.message)) == Set(messages)
+                }
+                try await eventually("the queue is empty with nothing unacknowledged", timeout: .seconds(30)) {
+                    try Broker.isDrained(queue)
+                }
+            }
+        }
+        #expect(harness.intake.connectionCount >= 2, "reconnected after the restart")
+        let jobs = await harness.jobs()
+        // A delivery redelivered after its job finished makes a new job (it finds the study local): allowed, counted.
+        print("broker restart: \(count) messages, \(jobs.count) jobs, \(harness.intake.connectionCount) connections")
+        #expect(jobs.count >= count)
+    }
+}
