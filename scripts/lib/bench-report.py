@@ -120,7 +120,7 @@ subprocess.run(["gnuplot"], input=f"""
 set terminal png size 800,480
 set output '{png}'
 set title 'pixl-imaging: studies per second ({studies} single-instance studies, lab VNA)'
-set xlabel 'concurrency (PIXL_MAX_MESSAGES_IN_FLIGHT)'
+set xlabel 'concurrency (PIXL_MAX_MESSAGES_IN_FLIGHT)' noenhanced
 set ylabel 'studies per second'
 set logscale x 2
 set key left top
