@@ -177,7 +177,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PixlImagingTests",
-            dependencies: ["PixlImaging", "PixlCore", "PixlTesting"],
+            dependencies: [
+                "PixlImaging", "PixlCore", "PixlTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -61,9 +61,10 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
     // MARK: Methods
 
     /// SPEC §3 step 1: returns once orthanc-raw has no job in state `Pending`, polling with a back-off
-    /// from 100 ms to 5 s. Cancellable. A transient error is treated as "busy" and waited out.
+    /// from 50 ms, ×1.5 a poll, to 1 s (a longer cap overshoots: Orthanc's queue drains in well under a
+    /// second). Cancellable. A transient error is treated as "busy" and waited out.
     public func waitWhileOrthancIsBusy(logger: Logger) async throws {
-        var delay = Duration.milliseconds(100)
+        var delay = Duration.milliseconds(50)
         var loggedWait = false
         while true {
             do {
@@ -76,7 +77,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
                 logger.warning("orthanc-raw unreachable while checking its jobs: \(error)", metadata: [LogKey.step: "back-pressure"])
             }
             try await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
+            delay = min(delay * 1.5, .seconds(1))
         }
     }
 

@@ -29,8 +29,10 @@ public actor FakeOrthanc: OrthancClient {
     public var archives: [String: [Study]] = [:]
     /// Every call, as `METHOD path`, in order.
     public private(set) var calls: [String] = []
-    /// When set, every call throws this.
+    /// When set, every call throws this, but for the calls in ``failureSpares``.
     public var failure: OrthancError?
+    /// Calls (as `METHOD path`) that still answer while ``failure`` is set.
+    public var failureSpares: Set<String> = []
     /// Jobs reported by `GET /jobs`, to test back-pressure.
     public var otherJobs: [OrthancJob] = []
     /// What retrieve and modify jobs end in.
@@ -49,7 +51,10 @@ public actor FakeOrthanc: OrthancClient {
 
     public func setArchive(_ modality: String, _ studies: [Study]) { archives[modality] = studies }
     public func setRaw(_ id: String, _ study: Study) { raw[id] = study }
-    public func setFailure(_ error: OrthancError?) { failure = error }
+    public func setFailure(_ error: OrthancError?, sparing calls: Set<String> = []) {
+        failure = error
+        failureSpares = calls
+    }
     public func setJobStates(retrieve: OrthancJob.State = .success, modify: OrthancJob.State = .success) {
         retrieveJobState = retrieve
         modifyJobState = modify
@@ -129,7 +134,7 @@ public actor FakeOrthanc: OrthancClient {
 
     private func record(_ call: String) throws {
         calls.append(call)
-        if let failure { throw failure }
+        if let failure, !failureSpares.contains(call) { throw failure }
     }
 
     private func nextID(_ kind: String) -> String {
