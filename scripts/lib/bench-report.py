@@ -84,7 +84,7 @@ for c in sorted(set(limit) | set(service)):
                  f"{overhead:.1f} | {percentile(delays, 0.5):.0f} / {percentile(delays, 0.95):.0f} | {rss.get(c, {}).get('peak_rss_kb', 0) / 1024:.1f} |")
 lines.append("")
 lines.append("*Notice* is read from orthanc-raw's own job records: from each C-MOVE's `CompletionTime` to the `CreationTime` of the "
-             "same study's modify job. It spans the job poll that sees `Success` (20 ms, doubling to 1 s) plus the find and "
+             "same study's modify job. It spans the job poll that sees `Success` (from 20 ms, ×1.25 a poll, to 1 s) plus the find and "
              "tag-reading calls before the modify.")
 lines.append("")
 lines.append("| intake (`POST /messages`, durable) | batch | messages | messages/s |")
