@@ -210,6 +210,7 @@ let package = Package(
         .testTarget(
             name: "AMQPClientTests",
             dependencies: [
+                "PixlTesting",
                 "AMQPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

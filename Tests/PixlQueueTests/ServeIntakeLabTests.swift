@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import PixlTesting
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1

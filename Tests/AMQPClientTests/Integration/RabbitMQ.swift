@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import PixlTesting
 import Logging
 import Testing
 import NIOCore
@@ -46,34 +47,13 @@ enum RabbitMQ {
 
     /// Like ``script(_:)``, off the cooperative thread pool (the script may take seconds).
     static func scriptInBackground(_ arguments: String...) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { _ = try run(repository.appendingPathComponent("scripts/rabbitmq").path, arguments) })
-            }
-        }
+        try await CommandRunner.runInBackground(repository.appendingPathComponent("scripts/rabbitmq").path, arguments)
     }
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let output = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw ScriptError(command: ([executable] + arguments).joined(separator: " "), output: output)
-        }
-        return output
+        try CommandRunner.run(executable, arguments)
     }
 
-    struct ScriptError: Error, CustomStringConvertible {
-        var command: String
-        var output: String
-        var description: String { "\(command) failed: \(output)" }
-    }
+    typealias ScriptError = CommandRunner.Failure
 }
