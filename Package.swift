@@ -12,8 +12,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pixl-imaging", targets: ["PixlServer"]),
-        .executable(name: "pixl-bench", targets: ["PixlBench"]),
-        .executable(name: "pixl-store-workbench", targets: ["PixlStoreWorkbench"]),
+        // The service as a library (what Benchmarks/ builds on), and the AMQP client, which knows nothing of PIXL.
+        .library(
+            name: "PixlService",
+            targets: ["PixlService", "PixlCore", "PixlOrthanc", "PixlImaging", "PixlDatabase", "PixlAPI", "PixlQueue"]
+        ),
         .library(name: "AMQPClient", targets: ["AMQPClient"]),
     ],
     dependencies: [
@@ -25,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
@@ -33,17 +37,6 @@ let package = Package(
         .target(
             name: "AMQPClient",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        // Throughput benchmark of AMQPClient (scripts/bench-amqp); not a test.
-        .executableTarget(
-            name: "amqp-bench",
-            dependencies: [
-                "AMQPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,6 +101,7 @@ let package = Package(
             dependencies: [
                 "PixlCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,9 +109,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The executable: the only code that names concrete adapters.
-        .executableTarget(
-            name: "PixlServer",
+        // The service assembled from a configuration: store, pool, intake, metrics and the HTTP API as one
+        // Hummingbird application. The only code that names concrete adapters, with the executable.
+        .target(
+            name: "PixlService",
             dependencies: [
                 "PixlCore",
                 "PixlOrthanc",
@@ -125,41 +120,31 @@ let package = Package(
                 "PixlDatabase",
                 "PixlAPI",
                 "PixlQueue",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: commands, logging and the metrics backend.
+        .executableTarget(
+            name: "PixlServer",
+            dependencies: [
+                "PixlService",
+                "PixlCore",
+                "PixlOrthanc",
+                "PixlImaging",
+                "PixlDatabase",
+                "PixlAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        // Benchmark helpers for scripts/bench: the minimal-client limit, load generators.
-        .executableTarget(
-            name: "PixlBench",
-            dependencies: [
-                "PixlCore",
-                "PixlOrthanc",
-                "PixlImaging",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        // A helper for the job store's multi-process tests and its benchmark (not shipped).
-        .executableTarget(
-            name: "PixlStoreWorkbench",
-            dependencies: [
-                "PixlCore",
-                "PixlDatabase",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -187,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "PixlDatabaseTests",
             dependencies: [
-                "PixlDatabase", "PixlCore", "PixlTesting", "PixlStoreWorkbench", "PixlImaging",
+                "PixlDatabase", "PixlCore", "PixlTesting", "PixlImaging",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -220,11 +205,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The intake against a real RabbitMQ (RABBITMQ_HOST…); the end-to-end test also needs the lab and serve.
+        // The intake against a real RabbitMQ (scripts/rabbitmq); the end-to-end test also needs the lab.
         .testTarget(
             name: "PixlQueueTests",
             dependencies: [
-                "PixlQueue", "PixlCore", "PixlTesting", "AMQPClient", "PixlServer",
+                "PixlQueue", "PixlCore", "PixlTesting", "AMQPClient", "PixlService", "PixlAPI", "PixlDatabase",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -234,10 +219,33 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The service in process, with a fake Orthanc and a real SQLite file: the whole walk from HTTP to the store.
+        .testTarget(
+            name: "PixlServiceTests",
+            dependencies: [
+                "PixlService", "PixlAPI", "PixlCore", "PixlDatabase", "PixlTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PixlTestingTests",
+            dependencies: ["PixlTesting", "PixlCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Against the lab of real Orthanc servers (scripts/lab): the pipeline and the service in process, and the
+        // pixl-imaging executable for what only a process shows (signals, kill -9).
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "PixlCore", "PixlOrthanc", "PixlImaging", "PixlTesting",
+                "PixlCore", "PixlOrthanc", "PixlImaging", "PixlTesting", "PixlService", "PixlAPI", "PixlDatabase",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -89,7 +89,7 @@ public enum Database {
             return try await SQLiteJobStore(path: path, logger: logger).migrate(to: target, logger: logger)
         case .postgres(let server):
             return try await withPostgresClient(server, retryFor: configuration.connectRetryTimeout, logger: logger) { client in
-                try await PostgresMigrator(client: client, schema: configuration.schema).upgrade(to: target, logger: logger)
+                try await PostgresJobStore(client: client, schema: configuration.schema, logger: logger).migrate(to: target, logger: logger)
             }
         }
     }

@@ -1,4 +1,4 @@
-/// A failure of the database layer: configuration, migrations, connectivity or a job lookup.
+/// A failure of the database layer: configuration, migrations, connectivity or a row that cannot be read.
 ///
 /// ``description`` holds a one-line message that is safe to log at any level (it never carries
 /// patient identifiers); ``debugDescription`` adds the underlying driver error, which may quote
@@ -14,8 +14,6 @@ public struct DatabaseError: Error, @unchecked Sendable, CustomStringConvertible
             case migrationFailed
             case unreachable
             case schemaNotMigrated
-            case jobNotFound
-            case notInProgress
             case invalidRow
         }
 
@@ -33,10 +31,6 @@ public struct DatabaseError: Error, @unchecked Sendable, CustomStringConvertible
         public static let unreachable = Code(base: .unreachable)
         /// The job table is missing: run `pixl-imaging migrate` first.
         public static let schemaNotMigrated = Code(base: .schemaNotMigrated)
-        /// No job has the given id.
-        public static let jobNotFound = Code(base: .jobNotFound)
-        /// The job is not in progress (its lease cannot be renewed or released).
-        public static let notInProgress = Code(base: .notInProgress)
         /// A stored row could not be read back as a job.
         public static let invalidRow = Code(base: .invalidRow)
 

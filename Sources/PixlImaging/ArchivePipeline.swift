@@ -95,13 +95,13 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
         } catch let error as OrthancError where error.isTransient {
             logger.warning("transient Orthanc fault, will retry: \(error)")
             logger.debug("transient Orthanc fault detail: \(error.debugDescription)")
-            return .retry(after: configuration.retryPolicy.delay(afterAttempt: attempt), reason: "\(error)")
+            return .retry(reason: "\(error)")
         } catch let error as OrthancError {
             logger.error("Orthanc refused a call: \(error)")
             logger.debug("Orthanc refusal detail: \(error.debugDescription)")
             return .failed(error: "\(error)")
         } catch is CancellationError {
-            return .retry(after: .zero, reason: "processing was interrupted")
+            return .retry(reason: "processing was interrupted")
         } catch {
             logger.error("unexpected error: \(String(describing: type(of: error)))")
             return .failed(error: "unexpected \(String(describing: type(of: error)))")
@@ -197,7 +197,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             logger.warning("retrieve job failed: \(description)", metadata: [LogKey.step: "retrieve"])
             return .discarded(reason: "retrieve failed: \(description)", archive: archive)
         case .timedOut:
-            return .retry(after: configuration.retryPolicy.delay(afterAttempt: 1), reason: "retrieve job did not finish within the transfer timeout")
+            return .retry(reason: "retrieve job did not finish within the transfer timeout")
         case .evicted:
             logger.notice("retrieve job evicted from Orthanc's history: looking for the study", metadata: [LogKey.step: "retrieve"])
         }
@@ -206,7 +206,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             arrived += try await orthanc.findStudies(matching: ["StudyInstanceUID": uid])
         }
         guard !arrived.isEmpty else {
-            return .retry(after: configuration.retryPolicy.delay(afterAttempt: 1), reason: "retrieve reported no failure but the study is not in orthanc-raw")
+            return .retry(reason: "retrieve reported no failure but the study is not in orthanc-raw")
         }
         return try await finish(studies: arrived, archive: archive, message: message, logger: logger)
     }
@@ -225,7 +225,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             switch try await timed("route_to_anon", { try await jobFollower.follow(jobID) }) {
             case .succeeded, .evicted: break
             case .failed(let description): return .discarded(reason: "sending to anon failed: \(description)", archive: archive)
-            case .timedOut: return .retry(after: configuration.retryPolicy.delay(afterAttempt: 1), reason: "sending to anon did not finish within the transfer timeout")
+            case .timedOut: return .retry(reason: "sending to anon did not finish within the transfer timeout")
             }
         }
         logger.info("study in orthanc-raw, tagged with its project", metadata: [LogKey.archive: "\(archive.rawValue)"])

@@ -25,9 +25,9 @@ public final class WorkSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns when notified (or already notified since the last wait), after `timeout`, or on cancellation.
-    /// Only one task waits at a time.
-    public func wait(upTo timeout: Duration) async {
+    /// Returns when notified (or already notified since the last wait), after `timeout` on `clock`, or on
+    /// cancellation. Only one task waits at a time.
+    public func wait<C: Clock<Duration>>(upTo timeout: Duration, on clock: C) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withTaskCancellationHandler {
@@ -37,7 +37,7 @@ public final class WorkSignal: Sendable {
                 }
             }
             group.addTask {
-                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                guard (try? await clock.sleep(for: timeout)) != nil else { return }
                 self.notify()
             }
             await group.next()

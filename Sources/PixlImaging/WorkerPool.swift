@@ -7,9 +7,11 @@ import Synchronization
 /// Runs jobs from the store through the pipeline: at most `maxInFlight` at once, each after orthanc-raw
 /// has no pending job (SPEC §3 step 1) and after taking a token from the rate gate (step 2).
 ///
+/// It hears of new work through ``JobEvents`` (`enqueued`) and publishes what its workers do (`started`,
+/// `recorded`, `released`, `draining`). It alone decides when a retried job runs again (``RetryPolicy``).
 /// On graceful shutdown it stops claiming, gives in-flight jobs `drainTimeout` to finish, then cancels
 /// the rest and releases them back to the store, unchanged, for the next start.
-public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
+public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<Duration>>: Service {
     public struct Configuration: Sendable {
         public var maxInFlight: Int
         public var retryPolicy: RetryPolicy
@@ -19,7 +21,13 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         public var idlePoll: Duration
         public var drainTimeout: Duration
 
-        public init(maxInFlight: Int, retryPolicy: RetryPolicy, lease: Duration = .seconds(60), idlePoll: Duration = .seconds(1), drainTimeout: Duration = .seconds(10)) {
+        public init(
+            maxInFlight: Int,
+            retryPolicy: RetryPolicy,
+            lease: Duration = .seconds(60),
+            idlePoll: Duration = .seconds(1),
+            drainTimeout: Duration = .seconds(10)
+        ) {
             self.maxInFlight = maxInFlight
             self.retryPolicy = retryPolicy
             self.lease = lease
@@ -33,55 +41,53 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
     let store: Store
     let pipeline: ArchivePipeline<Client>
     let configuration: Configuration
-    let takeToken: @Sendable () async throws -> Void
-    let metrics: any PipelineMetrics
-    /// Told each state the pool records (e.g. so the RabbitMQ intake can acknowledge the job's delivery promptly).
-    let onRecorded: @Sendable (UUID, JobState) -> Void
+    let rateGate: TokenBucket<C>
+    let events: JobEvents
+    let clock: C
     let logger: Logger
-    /// Signalled when work may be waiting: the API calls ``wakeUp()`` after an enqueue.
-    let signal = WorkSignal()
+    /// Signalled when work may be waiting or a slot freed.
+    private let signal = WorkSignal()
     private let running = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
 
     // MARK: Initialization
 
     /// - Parameters:
-    ///   - takeToken: waits for a token from the rate gate (SPEC §3 step 2).
-    ///   - onRecorded: called after the pool records a job's outcome, with the job's id and new state.
+    ///   - rateGate: the token bucket each job takes a token from (SPEC §3 step 2).
+    ///   - events: where new work is heard of and the workers' events are published.
+    ///   - clock: what the pool sleeps on (idle waits, lease renewals, the drain); tests inject a manual one.
     public init(
         store: Store,
         pipeline: ArchivePipeline<Client>,
         configuration: Configuration,
-        takeToken: @escaping @Sendable () async throws -> Void,
-        metrics: any PipelineMetrics = NoPipelineMetrics(),
-        onRecorded: @escaping @Sendable (UUID, JobState) -> Void = { _, _ in },
+        rateGate: TokenBucket<C>,
+        events: JobEvents,
+        clock: C,
         logger: Logger
     ) {
-        self.onRecorded = onRecorded
         self.store = store
         self.pipeline = pipeline
         self.configuration = configuration
-        self.takeToken = takeToken
-        self.metrics = metrics
+        self.rateGate = rateGate
+        self.events = events
+        self.clock = clock
         self.logger = logger
+        events.subscribe { [signal] event in
+            if case .enqueued(let newJobs) = event, newJobs > 0 { signal.notify() }
+        }
     }
 
     // MARK: Methods
 
     /// Jobs being processed now.
-    public var inFlight: Int { running.load(ordering: .relaxed) }
-
-    /// Whether the pool still claims jobs (false once graceful shutdown began).
-    public var isAccepting: Bool { !stopping.load(ordering: .relaxed) }
-
-    /// Tells the pool that a job may be due (after an enqueue or a rate change).
-    public func wakeUp() { signal.notify() }
+    var inFlight: Int { running.load(ordering: .relaxed) }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
             await claimLoop()
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
+            self.events.publish(.draining)
             self.signal.notify()
         }
     }
@@ -93,17 +99,18 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
                 do {
                     // A wait for a token (rate 0) or for work ends at once on graceful shutdown.
                     guard let job = try await cancelWhenGracefulShutdown({ try await self.nextJob() }) else { continue }
-                    metrics.setInFlight(running.add(1, ordering: .relaxed).newValue)
+                    running.add(1, ordering: .relaxed)
+                    events.publish(.started(job))
                     jobs.addTask {
                         await self.execute(job)
-                        self.metrics.setInFlight(self.running.subtract(1, ordering: .relaxed).newValue)
+                        self.running.subtract(1, ordering: .relaxed)
                         self.signal.notify()
                     }
                 } catch is CancellationError {
                     if stopping.load(ordering: .relaxed) { break }
                 } catch {
                     logger.error("cannot claim a job from the store: \(error)")
-                    await signal.wait(upTo: configuration.idlePoll)
+                    await signal.wait(upTo: configuration.idlePoll, on: clock)
                 }
             }
             await drain(jobs: &jobs)
@@ -113,78 +120,73 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
     /// Waits for a free slot, an idle orthanc-raw, a due job and a token, then claims the job.
     private func nextJob() async throws -> Job? {
         if inFlight >= configuration.maxInFlight {
-            await signal.wait(upTo: configuration.idlePoll)
+            await signal.wait(upTo: configuration.idlePoll, on: clock)
             return nil
         }
         let now = Date()
         let due = try await store.nextDueDate()
         guard let due, due <= now else {
-            let untilDue = due.map { min(max($0.timeIntervalSince(now), 0.001), configuration.idlePoll.seconds) }
-            await signal.wait(upTo: .seconds(untilDue ?? configuration.idlePoll.seconds))
+            let untilDue = due.map { Duration.seconds(max($0.timeIntervalSince(now), 0.001)) } ?? configuration.idlePoll
+            await signal.wait(upTo: min(untilDue, configuration.idlePoll), on: clock)
             return nil
         }
-        var started = ContinuousClock.now
-        try await pipeline.waitWhileOrthancIsBusy(logger: logger)
-        metrics.recordStep("back_pressure", duration: ContinuousClock.now - started)
-        started = ContinuousClock.now
-        try await takeToken()
-        metrics.recordStep("rate_gate", duration: ContinuousClock.now - started)
+        try await timed("back_pressure") { try await pipeline.waitWhileOrthancIsBusy(logger: logger) }
+        try await timed("rate_gate") { try await rateGate.take() }
         guard !stopping.load(ordering: .relaxed) else { return nil }
         return try await store.claimNext(now: Date(), lease: configuration.lease)
     }
 
     /// Processes one claimed job and records what it came to, renewing its lease meanwhile.
     private func execute(_ job: Job) async {
-        var jobLogger = self.logger
-        jobLogger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
-        let logger = jobLogger
+        var logger = self.logger
+        logger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
+        let jobLogger = logger
         let outcome = await withTaskGroup(of: PipelineOutcome?.self) { group in
-            group.addTask { await self.pipeline.process(job.message, attempt: job.attempts, logger: logger) }
+            group.addTask { await self.pipeline.process(job.message, attempt: job.attempts, logger: jobLogger) }
             group.addTask {
-                while (try? await Task.sleep(for: self.configuration.lease / 3)) != nil {
+                while (try? await self.clock.sleep(for: self.configuration.lease / 3)) != nil {
                     try? await self.store.renewLease(of: job.id, now: Date(), lease: self.configuration.lease)
                 }
                 return nil
             }
             let outcome = await group.next() ?? nil
             group.cancelAll()
-            return outcome ?? .retry(after: .zero, reason: "interrupted")
+            return outcome ?? .retry(reason: "interrupted")
         }
         do {
             if Task.isCancelled {
                 // In a cancelled task the store refuses to write (GRDB throws CancellationError), which left
                 // the job in progress until its lease ran out: release it from a task of its own.
                 try await Task { try await self.store.release(job.id, now: Date()) }.value
+                events.publish(.released(job))
                 logger.notice("job released back to the store at shutdown")
                 return
             }
-            let final = finalised(outcome, attempts: job.attempts)
-            try await store.record(final, for: job.id, now: Date())
-            metrics.recordOutcome(final.state)
-            onRecorded(job.id, final.state)
-            logger.info("job \(final.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
+            let now = Date()
+            let result = configuration.retryPolicy.result(for: outcome, afterAttempt: job.attempts, now: now)
+            let recorded = try await store.record(result, for: job.id, now: now)
+            events.publish(.recorded(recorded))
+            logger.info("job \(result.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
         } catch {
             // The lease will expire and another claim will run the job again: nothing is lost.
             logger.error("cannot record the outcome of a job: \(error)")
         }
     }
 
-    /// A retry waits for an exponential back-off, and past the attempt budget ends failed with the last error.
-    private func finalised(_ outcome: PipelineOutcome, attempts: Int) -> PipelineOutcome {
-        guard case .retry(_, let reason) = outcome else { return outcome }
-        guard configuration.retryPolicy.allowsRetry(afterAttempt: attempts) else {
-            return .failed(error: "gave up after \(attempts) attempts: \(reason)")
-        }
-        return .retry(after: configuration.retryPolicy.delay(afterAttempt: attempts), reason: reason)
-    }
-
     /// Lets in-flight jobs finish for up to `drainTimeout`, then cancels them (they release themselves).
     private func drain(jobs: inout TaskGroup<Void>) async {
-        let deadline = ContinuousClock.now + configuration.drainTimeout
-        while inFlight > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        let deadline = clock.now.advanced(by: configuration.drainTimeout)
+        while inFlight > 0, clock.now < deadline {
+            await signal.wait(upTo: clock.now.duration(to: deadline), on: clock)
         }
         jobs.cancelAll()
         await jobs.waitForAll()
+    }
+
+    /// Runs one step of the claim and records how long it took.
+    private func timed<Result>(_ step: String, _ body: () async throws -> Result) async throws -> Result {
+        let started = ContinuousClock.now
+        defer { pipeline.metrics.recordStep(step, duration: ContinuousClock.now - started) }
+        return try await body()
     }
 }

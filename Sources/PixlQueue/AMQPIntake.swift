@@ -6,17 +6,6 @@ public import ServiceLifecycle
 import NIOCore
 import Synchronization
 
-/// A job's state as a worker recorded it: what ``AMQPIntake`` learns from the local worker pool.
-public struct RecordedJob: Sendable, Hashable {
-    public var id: UUID
-    public var state: JobState
-
-    public init(id: UUID, state: JobState) {
-        self.id = id
-        self.state = state
-    }
-}
-
 extension JobState {
     /// Whether the store now owns the job durably (final, or scheduled for later), so its delivery may be acknowledged.
     public var releasesDelivery: Bool {
@@ -36,8 +25,9 @@ extension JobState {
 /// `prefetch` deliveries are unacknowledged and the queue keeps showing the work not yet started (what
 /// `pixl stop --purge` purges).
 ///
-/// Job states come from the local worker pool (``RecordedJob`` events, prompt) and from a periodic look at the store
-/// for the pending deliveries' jobs (other replicas may process them). A delivery redelivered after a crash or a
+/// Job states come from the local worker pool (``JobEvent/recorded(_:)``, prompt) and from a periodic look at the
+/// store for the pending deliveries' jobs (other replicas may process them). Each enqueue is published as
+/// ``JobEvent/enqueued(newJobs:)``, which wakes the worker pool. A delivery redelivered after a crash or a
 /// broker restart dedupes through ``JobStore/enqueue(_:now:)``.
 ///
 /// The connection is re-made with backoff after a loss; the queue is declared passively (so arguments such as PIXL's
@@ -100,8 +90,9 @@ public final class AMQPIntake<Store: JobStore>: Service {
 
     let store: Store
     let configuration: Configuration
-    let recordedJobs: AsyncStream<RecordedJob>?
-    let onEnqueued: @Sendable () -> Void
+    let events: JobEvents
+    /// Ids of jobs the local workers recorded in a state that releases their deliveries, heard from ``events``.
+    private let releasedJobs: AsyncStream<UUID>
     let metrics: any PipelineMetrics
     let logger: Logger
     /// Deliveries waiting for their job to be final or scheduled, by job id (identical messages share a job).
@@ -110,23 +101,24 @@ public final class AMQPIntake<Store: JobStore>: Service {
 
     // MARK: Initialization
 
-    /// - Parameters:
-    ///   - recordedJobs: States the local worker pool records (``WorkerPool``'s `onRecorded`); `nil` relies on the poll.
-    ///   - onEnqueued: Called after each enqueue, to wake the worker pool.
+    /// - Parameter events: where enqueues are published and the local workers' recorded jobs heard.
     public init(
         store: Store,
         configuration: Configuration,
-        recordedJobs: AsyncStream<RecordedJob>? = nil,
-        onEnqueued: @escaping @Sendable () -> Void = {},
+        events: JobEvents,
         metrics: any PipelineMetrics = NoPipelineMetrics(),
         logger: Logger
     ) {
         self.store = store
         self.configuration = configuration
-        self.recordedJobs = recordedJobs
-        self.onEnqueued = onEnqueued
+        self.events = events
         self.metrics = metrics
         self.logger = logger
+        let (releasedJobs, released) = AsyncStream.makeStream(of: UUID.self, bufferingPolicy: .bufferingNewest(4096))
+        self.releasedJobs = releasedJobs
+        events.subscribe { event in
+            if case .recorded(let job) = event, job.state.releasesDelivery { released.yield(job.id) }
+        }
     }
 
     // MARK: Methods
@@ -160,12 +152,13 @@ public final class AMQPIntake<Store: JobStore>: Service {
         )
         logger.info("consuming RabbitMQ queue", metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(configuration.prefetch)"])
         do {
-            try await cancelWhenGracefulShutdown {
-                try await consumer.run { deliveries in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { await self.followRecordedJobs() }
-                        group.addTask { await self.pollStore() }
-                        defer { group.cancelAll() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Across reconnections: the recorded jobs' ids are one stream, iterated once.
+                group.addTask { await self.followRecordedJobs() }
+                group.addTask { await self.pollStore() }
+                defer { group.cancelAll() }
+                try await cancelWhenGracefulShutdown {
+                    try await consumer.run { deliveries in
                         for try await delivery in deliveries {
                             await self.handle(delivery)
                         }
@@ -212,8 +205,9 @@ public final class AMQPIntake<Store: JobStore>: Service {
             }
             return
         }
-        guard let job = await enqueue(message) else { return }  // cancelled: the broker gets it back at close
-        onEnqueued()
+        guard let enqueued = await enqueue(message) else { return }  // cancelled: the broker gets it back at close
+        let job = enqueued.job
+        events.publish(.enqueued(newJobs: enqueued.isNew ? 1 : 0))
         logger.debug("message enqueued", metadata: [LogKey.jobID: "\(job.id.uuidString.lowercased())", "amqp.redelivered": "\(delivery.redelivered)"])
         if job.state.releasesDelivery {
             await acknowledge([delivery])
@@ -227,11 +221,11 @@ public final class AMQPIntake<Store: JobStore>: Service {
     }
 
     /// Enqueues, retrying with backoff while the store fails (the delivery stays unacknowledged meanwhile).
-    private func enqueue(_ message: ImagingMessage) async -> Job? {
+    private func enqueue(_ message: ImagingMessage) async -> EnqueuedJob? {
         var delay = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
-                return try await store.enqueue([message], now: Date()).first?.job
+                return try await store.enqueue([message], now: Date()).first
             } catch {
                 logger.error("cannot store a message from RabbitMQ; trying again", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: delay)
@@ -259,9 +253,8 @@ public final class AMQPIntake<Store: JobStore>: Service {
     }
 
     private func followRecordedJobs() async {
-        guard let recordedJobs else { return }
-        for await recorded in recordedJobs where recorded.state.releasesDelivery {
-            await release(recorded.id)
+        for await id in releasedJobs {
+            await release(id)
         }
     }
 

@@ -37,24 +37,24 @@ struct ProcessCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let orthanc = HTTPOrthancClient(
-            httpClient: httpClient,
+            httpClient: .shared,
             configuration: .init(configuration.orthancRaw, requestTimeout: configuration.queryTimeout),
             logger: logger
         )
         let pipeline = ArchivePipeline(orthanc: orthanc, configuration: .init(configuration))
         let started = Date()
         let outcome = await Self.runOnce(pipeline, message: message, waitLimit: configuration.transferTimeout, logger: logger)
-        try await httpClient.shutdown()
 
+        let now = Date()
+        let result = RetryPolicy(maxAttempts: configuration.maxAttempts).result(for: outcome, afterAttempt: 1, now: now)
         let job = Job(id: UUID(), message: message, state: .inProgress, attempts: 1, createdAt: started, updatedAt: started, startedAt: started)
-            .applying(outcome, now: Date())
+            .applying(result, now: now)
         print(job.jsonText)
-        switch outcome {
+        switch result.state {
         case .succeeded: return
         case .discarded: throw ExitCode(3)
-        case .deferred, .retry: throw ExitCode(4)
+        case .deferred, .retry, .queued, .inProgress: throw ExitCode(4)
         case .failed: throw ExitCode(1)
         }
     }
@@ -76,7 +76,7 @@ struct ProcessCommand: AsyncParsableCommand {
             group.cancelAll()
             return first
         }
-        guard idle else { return .retry(after: .seconds(60), reason: "orthanc-raw kept jobs pending") }
+        guard idle else { return .retry(reason: "orthanc-raw kept jobs pending") }
         return await pipeline.process(message, logger: logger)
     }
 }

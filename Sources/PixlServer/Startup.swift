@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import PixlCore
+import PixlDatabase
 
 /// What every subcommand does first: read the configuration, stopping with one line naming the
-/// variable when it is wrong, and send logs to standard error at `LOG_LEVEL`.
+/// variable when it is wrong (exit 2), and send logs to standard error at `LOG_LEVEL`.
 enum Startup {
     static func loadConfiguration() throws -> (PixlConfiguration, Environment) {
         do {
@@ -13,8 +14,16 @@ enum Startup {
             bootstrapLogging(level: configuration.logLevel)
             return (configuration, environment)
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("pixl-imaging: configuration error: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw configurationError(error)
+        }
+    }
+
+    /// The database the environment names (`PIXL_DB_*`).
+    static func databaseConfiguration(_ environment: Environment) throws -> DatabaseConfiguration {
+        do {
+            return try DatabaseConfiguration(environment: environment.values)
+        } catch {
+            throw configurationError(error)
         }
     }
 
@@ -24,6 +33,11 @@ enum Startup {
             handler.logLevel = level
             return handler
         }
+    }
+
+    private static func configurationError(_ error: any Error) -> ExitCode {
+        FileHandle.standardError.write(Data("pixl-imaging: configuration error: \(error)\n".utf8))
+        return ExitCode(2)
     }
 }
 

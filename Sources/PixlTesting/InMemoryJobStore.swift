@@ -1,14 +1,15 @@
 public import Foundation
 public import PixlCore
 
-/// A ``JobStore`` in memory, faithful to the protocol's documented semantics, for in-process tests.
+/// A ``JobStore`` in memory, for in-process tests; ``JobStoreConformance`` holds it to the same behaviour as the
+/// SQL stores.
 public actor InMemoryJobStore: JobStore {
     // MARK: Member variables
 
     private struct Entry {
         var job: Job
         var leaseUntil: Date?
-        /// Insertion order, to break ties between jobs created at the same instant.
+        /// Insertion order: "oldest first".
         var sequence: Int
     }
 
@@ -16,11 +17,6 @@ public actor InMemoryJobStore: JobStore {
     private var sequence = 0
     /// Unfinished jobs by message identity (SPEC §4 deduplication).
     private var unfinished: [ImagingMessage.Identity: UUID] = [:]
-
-    /// The store's errors.
-    public struct Error: Swift.Error, Hashable, CustomStringConvertible {
-        public var description: String
-    }
 
     // MARK: Initialization
 
@@ -46,52 +42,42 @@ public actor InMemoryJobStore: JobStore {
 
     public func claimNext(now: Date, lease: Duration) async throws -> Job? {
         let due = entries.values.filter { dueDate(of: $0).map { $0 <= now } ?? false }
-        guard let oldest = due.min(by: { ($0.job.createdAt, $0.sequence) < ($1.job.createdAt, $1.sequence) }) else { return nil }
-        var entry = oldest
+        guard var entry = due.min(by: { $0.sequence < $1.sequence }) else { return nil }
         entry.job.state = .inProgress
         entry.job.attempts += 1
         entry.job.updatedAt = now
         entry.job.startedAt = now
         entry.job.nextAttemptAt = nil
-        entry.leaseUntil = now.addingTimeInterval(lease.timeInterval)
+        entry.leaseUntil = now.addingTimeInterval(lease.seconds)
         entries[entry.job.id] = entry
         return entry.job
     }
 
     public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
-        guard var entry = entries[id], entry.job.state == .inProgress else {
-            throw Error(description: "job \(id) is not in progress")
-        }
-        entry.leaseUntil = now.addingTimeInterval(lease.timeInterval)
+        var entry = try inProgressEntry(id)
+        entry.leaseUntil = now.addingTimeInterval(lease.seconds)
+        entry.job.updatedAt = now
         entries[id] = entry
     }
 
     @discardableResult
-    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
-        guard var entry = entries[id] else { throw Error(description: "no job \(id)") }
-        entry.job.state = outcome.state
-        entry.job.reason = outcome.reason
-        if let archive = outcome.archive { entry.job.archive = archive }
-        if case .succeeded(_, let studies) = outcome { entry.job.studies = studies }
-        switch outcome {
-        case .deferred(let until, _): entry.job.nextAttemptAt = until
-        case .retry(let after, _): entry.job.nextAttemptAt = now.addingTimeInterval(after.timeInterval)
-        case .succeeded, .discarded, .failed: entry.job.nextAttemptAt = nil
-        }
-        entry.job.updatedAt = now
+    public func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job {
+        guard var entry = entries[id] else { throw JobStoreError(.jobNotFound, jobID: id) }
+        entry.job = entry.job.applying(result, now: now)
         entry.leaseUntil = nil
         entries[id] = entry
-        if outcome.state.isFinal, unfinished[entry.job.message.identity] == id {
+        if result.state.isFinal, unfinished[entry.job.message.identity] == id {
             unfinished[entry.job.message.identity] = nil
         }
         return entry.job
     }
 
     public func release(_ id: UUID, now: Date) async throws {
-        guard var entry = entries[id], entry.job.state == .inProgress else { return }
+        var entry = try inProgressEntry(id)
         entry.job.state = .queued
         entry.job.attempts = max(0, entry.job.attempts - 1)
         entry.job.updatedAt = now
+        entry.job.nextAttemptAt = nil
         entry.leaseUntil = nil
         entries[id] = entry
     }
@@ -104,7 +90,7 @@ public actor InMemoryJobStore: JobStore {
         entries.values
             .filter { entry in
                 (state == nil || entry.job.state == state) && (project == nil || entry.job.message.projectName == project)
-                    && (before == nil || entry.job.createdAt < before!)
+                    && (before.map { entry.job.createdAt < $0 } ?? true)
             }
             .sorted { ($0.job.createdAt, $0.sequence) > ($1.job.createdAt, $1.sequence) }
             .prefix(max(0, limit))
@@ -112,7 +98,7 @@ public actor InMemoryJobStore: JobStore {
     }
 
     public func countsByState() async throws -> [JobState: Int] {
-        var counts: [JobState: Int] = [:]
+        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
         for entry in entries.values { counts[entry.job.state, default: 0] += 1 }
         return counts
     }
@@ -128,19 +114,17 @@ public actor InMemoryJobStore: JobStore {
         entries.values.sorted { $0.sequence < $1.sequence }.map(\.job)
     }
 
+    private func inProgressEntry(_ id: UUID) throws -> Entry {
+        guard let entry = entries[id], entry.job.state == .inProgress else { throw JobStoreError(.notInProgress, jobID: id) }
+        return entry
+    }
+
     private func dueDate(of entry: Entry) -> Date? {
         switch entry.job.state {
-        case .queued: entry.job.updatedAt
-        case .retry, .deferred: entry.job.nextAttemptAt ?? entry.job.updatedAt
+        case .queued: entry.job.createdAt
+        case .retry, .deferred: entry.job.nextAttemptAt
         case .inProgress: entry.leaseUntil
         case .succeeded, .discarded, .failed: nil
         }
-    }
-}
-
-extension Duration {
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -5,19 +5,25 @@ import PixlCore
 import PixlTesting
 
 enum APITestSupport {
+    /// The API over `store`; what workers would do is published on `events` by the test.
     static func makeApplication(
         store: InMemoryJobStore = InMemoryJobStore(),
-        bucket: TokenBucket<MockClock>? = nil,
+        rateGate: TokenBucket<MockClock>? = nil,
+        events: JobEvents = JobEvents(),
         metrics: PixlMetrics = PixlMetrics(),
-        status: StatusProvider = .idle(maxInFlight: 5),
+        maxInFlight: Int = 5,
         configuration: APIConfiguration = APIConfiguration()
     ) throws -> some ApplicationProtocol {
-        buildApplication(
-            store: store,
-            bucket: try bucket ?? TokenBucket(rate: 0, clock: MockClock()),
-            status: status,
-            metrics: metrics,
-            configuration: configuration
+        metrics.follow(events)
+        return Application(
+            router: buildRouter(
+                store: store,
+                rateGate: try rateGate ?? TokenBucket(rate: 0, clock: MockClock()),
+                events: events,
+                activity: WorkerActivity(maxInFlight: maxInFlight, events: events),
+                metrics: metrics,
+                configuration: configuration
+            )
         )
     }
 

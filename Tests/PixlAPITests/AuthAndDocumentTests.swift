@@ -69,13 +69,18 @@ struct OpenAPIDocumentTests {
         let (_, object) = try await document()
         #expect((object["openapi"] as? String)?.hasPrefix("3.") == true)
         let paths = try #require(object["paths"] as? [String: [String: Any]])
-        for route in PixlResponder<InMemoryJobStore, MockClock>.routes {
+        let events = JobEvents()
+        let routes = makeRouter(
+            store: InMemoryJobStore(), rateGate: try TokenBucket(rate: 0, clock: MockClock()), events: events,
+            activity: WorkerActivity(maxInFlight: 1, events: events), metrics: PixlMetrics(), configuration: APIConfiguration()
+        ).routes.all
+        for route in routes {
             let operations = try #require(paths[route.path], "\(route.path) is not documented")
             for method in route.methods {
                 #expect(operations[method.rawValue.lowercased()] != nil, "\(method) \(route.path) is not documented")
             }
         }
-        #expect(Set(paths.keys) == Set(PixlResponder<InMemoryJobStore, MockClock>.routes.map(\.path)))
+        #expect(Set(paths.keys) == Set(routes.map(\.path)))
     }
 
     @Test func keepsPIXLsSchemas() async throws {
@@ -147,16 +152,19 @@ struct OpenAPIDocumentTests {
 
 struct MetricsEndpointTests {
     @Test func exposesPrometheusTextThatParses() async throws {
+        let events = JobEvents()
         let metrics = PixlMetrics()
-        metrics.recordOutcome(.succeeded)
-        metrics.recordOutcome(.discarded)
         metrics.recordStep("retrieve", duration: .milliseconds(1200))
         metrics.recordOrthancCall("POST /tools/find", duration: .milliseconds(12))
         metrics.recordOrthancError("GET /jobs/{id}", kind: "unavailable")
         let store = InMemoryJobStore()
-        let app = try APITestSupport.makeApplication(
-            store: store, metrics: metrics, status: StatusProvider { WorkerStatus(inFlight: 2, maxInFlight: 5) }
-        )
+        let app = try APITestSupport.makeApplication(store: store, events: events, metrics: metrics)
+        // Workers of this process: two jobs recorded (succeeded, discarded), two still running.
+        for (index, state) in [JobState.succeeded, .discarded, .inProgress, .inProgress].enumerated() {
+            let job = Job(id: UUID(), message: .synthetic(index), state: state, createdAt: Date(), updatedAt: Date())
+            events.publish(.started(job))
+            if state.isFinal { events.publish(.recorded(job)) }
+        }
         let text = try await app.test(.router) { client in
             _ = try await client.execute(
                 uri: "/messages", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: APITestSupport.message())

@@ -13,7 +13,7 @@ struct LiveServerTests {
     @Test(.timeLimit(.minutes(1)))
     func connectionCloseHeadAndRedirectOverHTTP() async throws {
         let bucket = try TokenBucket(rate: 0, clock: MockClock())
-        let app = try APITestSupport.makeApplication(bucket: bucket)
+        let app = try APITestSupport.makeApplication(rateGate: bucket)
         try await app.test(.live) { client in
             // PIXL's uvicorn 0.30.4 never answers a POST with `Connection: close`; we do.
             let post = try await client.execute(

@@ -62,7 +62,7 @@ struct MessagesEndpointTests {
         let store = InMemoryJobStore()
         let base = Date(timeIntervalSince1970: 1_700_000_000)
         for index in 0..<5 {
-            let message = try MinimalPlainJSONMessageForTests.decode(APITestSupport.message(mrn: "M\(index)", project: index == 4 ? "other" : "p"))
+            let message = try MessageDecoder.decode(Array(APITestSupport.message(mrn: "M\(index)", project: index == 4 ? "other" : "p").utf8))
             _ = try await store.enqueue([message], now: base.addingTimeInterval(Double(index)))
         }
         let app = try APITestSupport.makeApplication(store: store)
@@ -154,10 +154,11 @@ struct MessagesEndpointTests {
 
     @Test func statusReportsCountsRateAndInFlight() async throws {
         let store = InMemoryJobStore()
-        let bucket = try TokenBucket(rate: 2.5, clock: MockClock())
-        let app = try APITestSupport.makeApplication(
-            store: store, bucket: bucket, status: StatusProvider { WorkerStatus(inFlight: 3, maxInFlight: 5) }
-        )
+        let events = JobEvents()
+        let app = try APITestSupport.makeApplication(store: store, rateGate: try TokenBucket(rate: 2.5, clock: MockClock()), events: events)
+        for index in 0..<3 {
+            events.publish(.started(Job(id: UUID(), message: .synthetic(index), state: .inProgress, createdAt: Date(), updatedAt: Date())))
+        }
         try await app.test(.router) { client in
             _ = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: APITestSupport.message()))
             let response = try await client.execute(uri: "/status", method: .get)
@@ -171,12 +172,5 @@ struct MessagesEndpointTests {
             #expect(status["waiting"] as? Int == 1)
             #expect(status["oldest_waiting"] is [String: Any])
         }
-    }
-}
-
-/// The plain decoder the API uses by default, for building store fixtures.
-enum MinimalPlainJSONMessageForTests {
-    static func decode(_ text: String) throws -> ImagingMessage {
-        try minimalPlainJSONMessageDecoder(Array(text.utf8))
     }
 }

@@ -115,7 +115,7 @@ struct PixlCompatibilityTests {
     @Test func rateChangeReachesTheBucketAndMetrics() async throws {
         let bucket = try TokenBucket(rate: 0, clock: MockClock())
         let metrics = PixlMetrics()
-        let app = try APITestSupport.makeApplication(bucket: bucket, metrics: metrics)
+        let app = try APITestSupport.makeApplication(rateGate: bucket, metrics: metrics)
         try await app.test(.router) { client in
             _ = try await client.execute(uri: "/token-bucket-refresh-rate", method: .post, body: ByteBuffer(string: "{\"rate\": 3.25}"))
         }

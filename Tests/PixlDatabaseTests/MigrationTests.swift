@@ -1,4 +1,5 @@
 import Foundation
+import PixlTesting
 import Testing
 
 @testable import PixlDatabase
@@ -291,7 +292,7 @@ struct SQLiteMigrationTests {
     func printedSQLBuildsTheSameSchema() async throws { try await MigrationScenarios.printedSQLBuildsTheSameSchema(.sqlite) }
 }
 
-@Suite("Migrations on PostgreSQL", .enabled(if: TestPostgres.server != nil, TestPostgres.skipMessage))
+@Suite("Migrations on PostgreSQL", .enabled(if: LiveService.postgres.isEnabled, LiveService.postgres.skipMessage))
 struct PostgresMigrationTests {
     @Test func freshDatabaseMatchesPIXLSchema() async throws { try await MigrationScenarios.freshDatabase(.postgres) }
 

@@ -1,10 +1,11 @@
 import Foundation
 import PixlCore
+import PixlTesting
 import Testing
 
 @testable import PixlDatabase
 
-/// Crash and concurrency scenarios with real OS processes (`pixl-store-workbench`), shared by both backends.
+/// Crash and concurrency scenarios with real OS processes (`pixl-imaging store`), shared by both backends.
 enum MultiProcessScenarios {
     /// Two processes drain 1,000 jobs at once: every job is claimed exactly once and none is lost.
     static func twoProcessesClaimEachJobOnce(_ backend: Backend) async throws {
@@ -22,7 +23,7 @@ enum MultiProcessScenarios {
             #expect(ids.count == jobs)
 
             let workers = try (0..<2).map { _ in
-                try WorkbenchProcess(["claim-all", "--lease-seconds", "300"], environment: db.environment)
+                try StoreProcess(["claim-all", "--lease-seconds", "300"], environment: db.environment)
             }
             for worker in workers { #expect(try await worker.waitForExit() == 0) }
             let claimedLists = workers.map { $0.outputLines.filter { $0 != "done" }.compactMap(UUID.init(uuidString:)) }
@@ -47,7 +48,7 @@ enum MultiProcessScenarios {
             try await db.migrate()
             let job = try await db.withStore { try await $0.enqueue([message(1)], now: Date())[0].job }
 
-            let holder = try WorkbenchProcess(["claim-one", "--lease-seconds", "2"], environment: db.environment)
+            let holder = try StoreProcess(["claim-one", "--lease-seconds", "2"], environment: db.environment)
             let line = try await holder.waitForLine { UUID(uuidString: $0) != nil || $0 == "none" }
             #expect(line.flatMap(UUID.init(uuidString:)) == job.id)
             holder.killHard()
@@ -58,8 +59,8 @@ enum MultiProcessScenarios {
                 let held = try #require(try await store.job(id: job.id))
                 #expect(held.state == .inProgress && held.attempts == 1)
                 #expect(try await store.claimNext(now: Date(), lease: .seconds(30)) == nil, "claimed while the lease held")
-                try await Task.sleep(for: .milliseconds(2300))
-                let reclaimed = try #require(try await store.claimNext(now: Date(), lease: .seconds(30)), "job lost after the lease")
+                let afterLease = Date().addingTimeInterval(2.5)
+                let reclaimed = try #require(try await store.claimNext(now: afterLease, lease: .seconds(30)), "job lost after the lease")
                 #expect(reclaimed.id == job.id && reclaimed.attempts == 2)
             }
         }
@@ -70,7 +71,7 @@ enum MultiProcessScenarios {
         try await TestDatabase.with(backend) { db in
             try await db.migrate()
             let count = 200_000
-            let writer = try WorkbenchProcess(["enqueue", "--count", String(count), "--batch", String(count)], environment: db.environment)
+            let writer = try StoreProcess(["enqueue", "--count", String(count), "--batch", String(count)], environment: db.environment)
             #expect(try await writer.waitForLine { $0 == "started" } != nil)
             try await Task.sleep(for: .milliseconds(400))
             writer.killHard()
@@ -98,7 +99,7 @@ struct SQLiteMultiProcessTests {
     }
 }
 
-@Suite("Job store across processes on PostgreSQL", .serialized, .enabled(if: TestPostgres.server != nil, TestPostgres.skipMessage))
+@Suite("Job store across processes on PostgreSQL", .serialized, .enabled(if: LiveService.postgres.isEnabled, LiveService.postgres.skipMessage))
 struct PostgresMultiProcessTests {
     @Test(.timeLimit(.minutes(3))) func twoProcessesClaimEachJobOnce() async throws {
         try await MultiProcessScenarios.twoProcessesClaimEachJobOnce(.postgres)

@@ -15,48 +15,43 @@ struct WorkerPoolRetryTests {
         let orthanc = FakeOrthanc()
         // orthanc-raw answers its job list (no back-pressure) but every other call fails with HTTP 503.
         await orthanc.setFailure(OrthancError(code: .serverError, status: 503, request: "POST /tools/find"), sparing: ["GET /jobs"])
-        let configuration = try PixlConfiguration(
-            environment: Environment([
-                "ORTHANC_RAW_URL": "http://127.0.0.1:1", "ORTHANC_RAW_AE_TITLE": "ORTHANCRAW",
-                "PRIMARY_DICOM_SOURCE_MODALITY": "UCPRIMARYQR", "PRIMARY_DICOM_SOURCE_AE_TITLE": "VNAQR",
-            ])
-        )
+        let events = JobEvents()
+        let recorder = JobEventRecorder(events)
         let pool = WorkerPool(
             store: store,
-            pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(configuration)),
+            pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(try .testing())),
             configuration: .init(
                 maxInFlight: 1,
                 retryPolicy: RetryPolicy(initialDelay: .milliseconds(50), maximumDelay: .milliseconds(200), maxAttempts: 3),
                 idlePoll: .milliseconds(20)
             ),
-            takeToken: {},
+            rateGate: try TokenBucket(rate: 1000, clock: ContinuousClock()),
+            events: events,
+            clock: ContinuousClock(),
             logger: Logger(label: "test")
         )
-        let message = ImagingMessage(
-            mrn: "MRN-1", accessionNumber: "ACC-1", studyUID: "1.2.3", studyDate: CalendarDate(year: 2024, month: 1, day: 2)!,
-            procedureOccurrenceID: 1, projectName: "proj", extractGeneratedTimestamp: ExtractTimestamp(date: CalendarDate(year: 2024, month: 1, day: 2)!)!
-        )
-        let job = try #require(try await store.enqueue([message], now: Date()).first).job
-        var seenRetry: Job?
-        try await testGracefulShutdown { trigger in
+        let job = try #require(try await store.enqueue([.synthetic(1)], now: Date()).first).job
+        let final = try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pool.run() }
-                while let current = try await store.job(id: job.id), !current.state.isFinal {
-                    if current.state == .retry, seenRetry == nil { seenRetry = current }
-                    try await Task.sleep(for: .milliseconds(5))
-                }
+                let final = await recorder.finished(job.id)
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()
+                return final
             }
         }
-        let retried = try #require(seenRetry, "the job never waited in retry")
-        #expect(retried.reason == "Orthanc serverError (HTTP 503)")
-        let next = try #require(retried.nextAttemptAt)
-        #expect(next > retried.updatedAt)
-        let final = try #require(try await store.job(id: job.id))
+        let retries = recorder.events.compactMap { event -> Job? in
+            if case .recorded(let recorded) = event, recorded.state == .retry { recorded } else { nil }
+        }
+        #expect(retries.map(\.attempts) == [1, 2])
+        for retried in retries {
+            #expect(retried.reason == "Orthanc serverError (HTTP 503)")
+            #expect(try #require(retried.nextAttemptAt) > retried.updatedAt)
+        }
         #expect(final.state == .failed)
         #expect(final.attempts == 3)
         #expect(final.reason == "gave up after 3 attempts: Orthanc serverError (HTTP 503)")
+        #expect(try await store.job(id: job.id) == final)
         #expect(await orthanc.calls(matching: "POST /tools/find").count == 3)
     }
 }

@@ -7,7 +7,7 @@ import Testing
 
 /// The RabbitMQ intake against a real broker, with an in-memory store and the test standing in for the worker pool.
 /// Serialized: one test restarts the broker.
-@Suite(.serialized, .enabled(if: Broker.isConfigured, Broker.skipMessage), .timeLimit(.minutes(3)))
+@Suite(.serialized, .enabled(if: LiveService.rabbitMQ.isEnabled, LiveService.rabbitMQ.skipMessage), .timeLimit(.minutes(3)))
 struct AMQPIntakeTests {
     @Test func acknowledgesOnlyOnceTheJobIsFinalOrScheduledAndNeverHoldsMoreThanPrefetch() async throws {
         let queue = Broker.queueName("ack")
@@ -31,13 +31,12 @@ struct AMQPIntakeTests {
             #expect(harness.intake.unacknowledgedDeliveries == 3)
 
             // Final → acknowledged → one more delivery.
-            let succeeded = try await harness.store.record(.succeeded(archive: .primary, studies: []), for: claimed.id, now: Date())
-            harness.recorded.yield(RecordedJob(id: claimed.id, state: succeeded.state))
+            try await harness.record(JobResult(.succeeded(archive: .primary, studies: [])), for: claimed.id)
             try await eventually("a fourth job arrives") { await harness.jobs().count == 4 }
 
             // Scheduled for later (retry, deferred) also hands the message to the store.
-            try await harness.process(.retry(after: .seconds(3600), reason: "test"))
-            try await harness.process(.deferred(until: Date().addingTimeInterval(3600), reason: "test"))
+            try await harness.process(JobResult(.retry(reason: "test"), retryAt: Date().addingTimeInterval(3600)))
+            try await harness.process(JobResult(.deferred(until: Date().addingTimeInterval(3600), reason: "test")))
             try await eventually("six jobs") { await harness.jobs().count == 6 }
 
             var maxUnacknowledged = 0

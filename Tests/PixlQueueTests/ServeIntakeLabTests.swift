@@ -4,15 +4,16 @@ import PixlTesting
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import PixlAPI
 import PixlCore
+import PixlDatabase
+import PixlService
+import ServiceLifecycle
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// End to end: `pixl-imaging serve` (a child process, fresh SQLite) consumes messages that pika publishes, as the PIXL
-/// CLI does, and pulls the lab's studies into orthanc-raw, tagged. Needs the broker and the lab (`scripts/lab up`).
+/// End to end: the service (in process, as `serve` assembles it, on a fresh SQLite file) consumes messages that pika
+/// publishes, as the PIXL CLI does, and pulls the lab's studies into orthanc-raw, tagged. Needs the broker and the lab.
 /// In the intake suite, so it never runs during that suite's broker restart.
 extension AMQPIntakeTests {
     @Test func serveConsumesPikaMessagesAndTheStudiesArriveTagged() async throws {
@@ -44,8 +45,6 @@ extension AMQPIntakeTests {
 
         // Only what the service needs: the lab's settings and the broker's, nothing inherited.
         var environment = lab.environment
-        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-        environment["PIXL_DB_PATH"] = directory.appendingPathComponent("pixl.sqlite").path
         environment["PIXL_IMAGING_API_HOST"] = "127.0.0.1"
         environment["PIXL_IMAGING_API_PORT"] = "0"
         environment["PIXL_IMAGING_API_RATE"] = "100"
@@ -56,23 +55,19 @@ extension AMQPIntakeTests {
         environment["RABBITMQ_USERNAME"] = Broker.username
         environment["RABBITMQ_PASSWORD"] = Broker.password
         environment["RABBITMQ_QUEUE"] = queue
-
-        let serve = Process()
-        serve.executableURL = try ServeBinary.url()
-        serve.arguments = ["serve"]
-        serve.environment = environment
-        serve.standardOutput = FileHandle.nullDevice
-        let log = directory.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        serve.standardError = try FileHandle(forWritingTo: log)
-        try serve.run()
-        defer {
-            if serve.isRunning { kill(serve.processIdentifier, SIGKILL) }
-        }
-
-        do {
-            // serve declares the queue (it does not exist yet) once it connects; publish after that.
-            try await eventually("serve declares the queue", timeout: .seconds(30)) { (try? Broker.counts(queue)) != nil }
+        let configuration = try PixlConfiguration(environment: Environment(environment))
+        let app = try await buildApplication(
+            configuration: configuration,
+            database: DatabaseConfiguration(backend: .sqlite(path: directory.appendingPathComponent("pixl.sqlite").path)),
+            metrics: PixlMetrics(),
+            logger: Broker.logger
+        )
+        let service = ServiceGroup(configuration: .init(services: [app], logger: Broker.logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await service.run() }
+            defer { group.cancelAll() }
+            // The service declares the queue (it does not exist yet) once it connects; publish after that.
+            try await eventually("the service declares the queue", timeout: .seconds(30)) { (try? Broker.counts(queue)) != nil }
             try Broker.pikaPublish(files, to: queue)
             try await eventually("the queue is empty with nothing unacknowledged", timeout: .seconds(90)) {
                 (try? Broker.isDrained(queue)) ?? false
@@ -83,38 +78,10 @@ extension AMQPIntakeTests {
                     try await lab.projectTags(studyUID: study.study_uid).contains(project)
                 }
             }
-        } catch {
-            print(String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self))
-            throw error
+            // Graceful shutdown (SIGTERM's path) returns: the intake stops consuming, the pool drains.
+            await service.triggerGracefulShutdown()
+            try await group.next()
         }
-
-        serve.terminate()  // SIGTERM: graceful shutdown
-        let exited = await waitForExit(serve, timeout: .seconds(20))
-        #expect(exited, "serve stops within 20 s of SIGTERM")
-        if exited { #expect(serve.terminationStatus == 0) }
-    }
-
-    private func waitForExit(_ process: Process, timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return !process.isRunning
-    }
-}
-
-/// The `pixl-imaging` binary built beside the test bundle (the test target depends on it).
-enum ServeBinary {
-    static func url() throws -> URL {
-        let products = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        var candidate = products.appendingPathComponent("pixl-imaging")
-        if !FileManager.default.isExecutableFile(atPath: candidate.path) {
-            candidate = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("pixl-imaging")
-        }
-        guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-            throw Broker.ScriptError(command: "pixl-imaging", output: "not built at \(candidate.path): run swift build")
-        }
-        return candidate
     }
 }
 
@@ -130,17 +97,8 @@ struct LabSettings {
     let studies: [String: Study]
 
     static func current() throws -> LabSettings {
-        let directory = ProcessInfo.processInfo.environment["LAB_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? Broker.repository.appendingPathComponent(".lab")
-        guard let text = try? String(contentsOf: directory.appendingPathComponent("lab.env"), encoding: .utf8) else {
-            throw Broker.ScriptError(command: "lab", output: "the lab is not up: run scripts/lab up (no \(directory.path)/lab.env)")
-        }
-        var environment: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
-        }
-        let manifest = try Data(contentsOf: directory.appendingPathComponent("studies.json"))
+        let environment = try LiveService.lab.settings().filter { !$0.key.hasPrefix("LAB_") || $0.key == "LAB_RAW_URL" }
+        let manifest = try Data(contentsOf: LiveService.directory.appendingPathComponent("studies.json"))
         return LabSettings(environment: environment, studies: try JSONDecoder().decode([String: Study].self, from: manifest))
     }
 

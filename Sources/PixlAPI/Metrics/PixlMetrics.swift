@@ -1,127 +1,117 @@
+public import CoreMetrics
+import Metrics
 public import PixlCore
 public import Prometheus
 
-/// The service's Prometheus metrics: what `GET /metrics` exposes.
+/// The service's metrics, recorded through swift-metrics into a Prometheus registry that `GET /metrics` exposes.
 ///
-/// The worker pool and the pipeline record into it through ``PipelineMetrics``; the API sets the rate and
-/// refreshes the queue depth before each scrape.
+/// The pipeline and the Orthanc client record through ``PipelineMetrics``; job outcomes and the rate come from
+/// ``JobEvents``; the gauges describing the store are set at scrape time. The executable bootstraps
+/// swift-metrics with ``factory`` so that Hummingbird's `MetricsMiddleware` lands in the same registry.
 public final class PixlMetrics: PipelineMetrics, Sendable {
     // MARK: Member variables
 
     public let registry: PrometheusCollectorRegistry
-    private let rate: Gauge
-    private let inFlight: Gauge
-    private let queueDepth: Gauge
-    private let jobsByState: [JobState: Gauge]
+    /// The Prometheus backend for swift-metrics, with this service's histogram buckets.
+    public let factory: PrometheusMetricsFactory
+    private let rate: CoreMetrics.Gauge
+    private let inFlight: CoreMetrics.Gauge
+    private let queueDepth: CoreMetrics.Gauge
+    private let jobsByState: [JobState: CoreMetrics.Gauge]
+    private let outcomes: [JobState: CoreMetrics.Counter]
 
-    /// Step latencies: seconds, from 1 ms to 10 minutes.
-    public static let stepBuckets: [Duration] = [
+    /// Step latencies: 1 ms to 10 minutes.
+    static let stepBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250),
         .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
         .seconds(120), .seconds(300), .seconds(600),
     ]
     /// Orthanc call latencies: 1 ms to 30 s.
-    public static let orthancBuckets: [Duration] = [
+    static let orthancBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         .seconds(30),
     ]
+
+    enum Label {
+        static let rate = "pixl_token_bucket_rate_per_second"
+        static let inFlight = "pixl_jobs_in_flight"
+        static let queueDepth = "pixl_queue_depth"
+        static let jobs = "pixl_jobs"
+        static let outcomes = "pixl_job_outcomes_total"
+        static let steps = "pixl_pipeline_step_duration_seconds"
+        static let orthancCalls = "pixl_orthanc_request_duration_seconds"
+        static let orthancErrors = "pixl_orthanc_errors_total"
+        static let rejected = "pixl_rejected_messages_total"
+    }
 
     // MARK: Initialization
 
     /// - Parameter registry: where to register; a fresh registry by default.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        rate = registry.makeGauge(
-            descriptor: .init(namespace: "pixl", metricName: "token_bucket_rate", unitName: "per_second", helpText: "Token bucket refresh rate (messages started per second; 0 = paused).")
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [Label.steps: Self.stepBuckets, Label.orthancCalls: Self.orthancBuckets]
+        self.factory = factory
+        rate = CoreMetrics.Gauge(label: Label.rate, factory: factory)
+        inFlight = CoreMetrics.Gauge(label: Label.inFlight, factory: factory)
+        queueDepth = CoreMetrics.Gauge(label: Label.queueDepth, factory: factory)
+        jobsByState = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, CoreMetrics.Gauge(label: Label.jobs, dimensions: [("state", $0.rawValue)], factory: factory)) })
+        // Every outcome is listed from the first scrape, at 0.
+        outcomes = Dictionary(
+            uniqueKeysWithValues: JobState.allCases.map { ($0, CoreMetrics.Counter(label: Label.outcomes, dimensions: [("outcome", $0.rawValue)], factory: factory)) }
         )
-        inFlight = registry.makeGauge(
-            descriptor: .init(namespace: "pixl", metricName: "jobs_in_flight", unitName: "", helpText: "Jobs being processed by this process.")
-        )
-        queueDepth = registry.makeGauge(
-            descriptor: .init(namespace: "pixl", metricName: "queue_depth", unitName: "", helpText: "Jobs waiting: queued, retry or deferred.")
-        )
-        var byState: [JobState: Gauge] = [:]
-        for state in JobState.allCases {
-            byState[state] = registry.makeGauge(
-                descriptor: .init(namespace: "pixl", metricName: "jobs", unitName: "", helpText: "Jobs in the store by state."),
-                labels: [("state", state.rawValue)]
-            )
-        }
-        jobsByState = byState
-        // Register the labelled families up front so a scrape lists them before the first sample.
-        for state in JobState.allCases {
-            _ = outcomeCounter(state)
+    }
+
+    /// Counts job outcomes and follows the rate as `events` publishes them.
+    public func follow(_ events: JobEvents) {
+        events.subscribe { [self] event in
+            switch event {
+            case .recorded(let job): outcomes[job.state]?.increment()
+            case .rateChanged(let rate): setRate(rate)
+            case .enqueued, .started, .released, .draining: break
+            }
         }
     }
 
     // MARK: PipelineMetrics
 
-    public func recordOutcome(_ state: JobState) {
-        outcomeCounter(state).increment()
-    }
-
     public func recordStep(_ step: String, duration: Duration) {
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "pixl", metricName: "pipeline_step_duration", unitName: "seconds", helpText: "Duration of each pipeline step."),
-            labels: [("step", step)],
-            buckets: Self.stepBuckets
-        ).record(duration)
+        Timer(label: Label.steps, dimensions: [("step", step)], factory: factory).record(duration: duration)
     }
 
     public func recordOrthancCall(_ operation: String, duration: Duration) {
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "pixl", metricName: "orthanc_request_duration", unitName: "seconds", helpText: "Duration of Orthanc REST calls."),
-            labels: [("operation", operation)],
-            buckets: Self.orthancBuckets
-        ).record(duration)
+        Timer(label: Label.orthancCalls, dimensions: [("operation", operation)], factory: factory).record(duration: duration)
     }
 
     public func recordOrthancError(_ operation: String, kind: String) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "pixl", metricName: "orthanc_errors", unitName: "total", helpText: "Failed Orthanc REST calls."),
-            labels: [("operation", operation), ("kind", kind)]
-        ).increment()
+        CoreMetrics.Counter(label: Label.orthancErrors, dimensions: [("operation", operation), ("kind", kind)], factory: factory).increment()
     }
 
     public func recordRejectedMessage(source: String) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "pixl", metricName: "rejected_messages", unitName: "total", helpText: "Bodies refused as not a valid message, by source."),
-            labels: [("source", source)]
-        ).increment()
+        CoreMetrics.Counter(label: Label.rejected, dimensions: [("source", source)], factory: factory).increment()
     }
 
+    // MARK: Gauges
+
     public func setRate(_ rate: Double) {
-        self.rate.set(to: rate)
+        self.rate.record(rate)
     }
 
     public func setInFlight(_ count: Int) {
-        inFlight.set(to: Double(count))
+        inFlight.record(count)
     }
 
-    public func setQueueDepth(_ count: Int) {
-        queueDepth.set(to: Double(count))
-    }
-
-    // MARK: Methods
-
-    /// Sets the per-state job gauges (and the queue depth) from the store's counts.
-    public func setJobCounts(_ counts: [JobState: Int]) {
+    /// Sets the per-state job gauges and the queue depth (jobs waiting) from the store's counts.
+    public func setJobCounts(_ counts: [JobState: Int], waiting: Int) {
         for state in JobState.allCases {
-            jobsByState[state]?.set(to: Double(counts[state] ?? 0))
+            jobsByState[state]?.record(counts[state] ?? 0)
         }
-        setQueueDepth((counts[.queued] ?? 0) + (counts[.retry] ?? 0) + (counts[.deferred] ?? 0))
+        queueDepth.record(waiting)
     }
 
     /// The text exposition format.
     public func exposition() -> [UInt8] {
         registry.emitToBuffer()
-    }
-
-    private func outcomeCounter(_ state: JobState) -> Counter {
-        registry.makeCounter(
-            descriptor: .init(namespace: "pixl", metricName: "job_outcomes", unitName: "total", helpText: "Processing outcomes, by resulting job state."),
-            labels: [("outcome", state.rawValue)]
-        )
     }
 }

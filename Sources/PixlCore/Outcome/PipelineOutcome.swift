@@ -18,8 +18,8 @@ public enum PipelineOutcome: Sendable, Hashable {
     case discarded(reason: String, archive: Archive? = nil)
     /// Will run again when the secondary query window opens.
     case deferred(until: Date, reason: String)
-    /// A transient fault; will run again after a back-off.
-    case retry(after: Duration, reason: String)
+    /// A transient fault; will run again after the worker pool's back-off.
+    case retry(reason: String)
     /// An unexpected error, or transient faults past the retry budget.
     case failed(error: String)
 
@@ -38,7 +38,7 @@ public enum PipelineOutcome: Sendable, Hashable {
     public var reason: String? {
         switch self {
         case .succeeded: nil
-        case .discarded(let reason, _), .deferred(_, let reason), .retry(_, let reason): reason
+        case .discarded(let reason, _), .deferred(_, let reason), .retry(let reason): reason
         case .failed(let error): error
         }
     }

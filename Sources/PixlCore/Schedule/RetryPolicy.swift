@@ -1,4 +1,7 @@
-/// Exponential back-off with full jitter for transient faults (SPEC §3, Outcomes).
+public import Foundation
+
+/// When a job that met a transient fault runs again, and when it stops trying (SPEC §3, Outcomes): exponential
+/// back-off with full jitter, up to `PIXL_MAX_ATTEMPTS`. The worker pool is its one user.
 public struct RetryPolicy: Sendable, Hashable {
     public var initialDelay: Duration
     public var maximumDelay: Duration
@@ -11,16 +14,21 @@ public struct RetryPolicy: Sendable, Hashable {
         self.maxAttempts = maxAttempts
     }
 
+    /// What to record after attempt number `attempts` came to `outcome`: a retry is due after ``delay(afterAttempt:jitter:)``,
+    /// or, past the attempt budget, the job fails with the last reason. Other outcomes are recorded as they are.
+    public func result(for outcome: PipelineOutcome, afterAttempt attempts: Int, now: Date) -> JobResult {
+        guard case .retry(let reason) = outcome else { return JobResult(outcome) }
+        guard attempts < maxAttempts else {
+            return JobResult(.failed(error: "gave up after \(attempts) attempts: \(reason)"))
+        }
+        return JobResult(outcome, retryAt: now.addingTimeInterval(delay(afterAttempt: attempts).seconds))
+    }
+
     /// The wait before attempt `attempt + 1`: `initialDelay · 2^(attempt-1)`, capped, then scaled by a
     /// random factor in [0.5, 1] so that jobs failing together do not come back together.
     public func delay(afterAttempt attempt: Int, jitter: Double = Double.random(in: 0.5...1)) -> Duration {
         let exponent = min(max(attempt - 1, 0), 30)
         let base = min(initialDelay * (1 << exponent), maximumDelay)
         return base * jitter
-    }
-
-    /// Whether another attempt is allowed after `attempt` attempts.
-    public func allowsRetry(afterAttempt attempt: Int) -> Bool {
-        attempt < maxAttempts
     }
 }

@@ -40,16 +40,16 @@ public struct PostgresJobStore: JobStore {
 
     /// The revision recorded in `<schema>.alembic_version`, or `nil` for a database without it.
     public func currentRevision() async throws -> String? {
-        try await client.withConnection { connection in
-            try await PostgresMigrator.versions(on: connection, schema: schema, logger: logger)?.first
-        }
+        try await migrationDriver.versions()?.first
     }
 
-    /// Upgrades the database to `target` (`nil`: head), one transaction per revision; see ``PostgresMigrator``.
+    /// Upgrades the database to `target` (`nil`: head), one transaction per revision (see ``Migrator``).
     @discardableResult
     public func migrate(to target: String? = nil, logger: Logger) async throws -> MigrationReport {
-        try await PostgresMigrator(client: client, schema: schema).upgrade(to: target, logger: logger)
+        try await Migrator(driver: migrationDriver).upgrade(to: target, logger: logger)
     }
+
+    private var migrationDriver: PostgresMigrationDriver { PostgresMigrationDriver(client: client, schema: schema, logger: logger) }
 
     // MARK: JobStore
 
@@ -133,7 +133,7 @@ public struct PostgresJobStore: JobStore {
     }
 
     public func claimNext(now: Date, lease: Duration) async throws -> Job? {
-        let leaseEnd = JobSQL.date(now, plus: lease)
+        let leaseEnd = now.addingTimeInterval(lease.seconds)
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table)
@@ -156,7 +156,7 @@ public struct PostgresJobStore: JobStore {
     }
 
     public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
-        let leaseEnd = JobSQL.date(now, plus: lease)
+        let leaseEnd = now.addingTimeInterval(lease.seconds)
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table) SET lease_expires_at = \(leaseEnd), updated_at = \(now)
@@ -165,24 +165,24 @@ public struct PostgresJobStore: JobStore {
             logger: logger
         )
         if try await Self.isEmpty(rows) {
-            throw DatabaseError(.notInProgress, "job \(id) is not in progress: its lease cannot be renewed")
+            throw JobStoreError(.notInProgress, jobID: id)
         }
     }
 
     @discardableResult
-    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+    public func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job {
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table)
-            SET state = \(outcome.state.rawValue), reason = \(outcome.reason), archive = COALESCE(\(outcome.archive?.rawValue), archive),
-                studies = COALESCE(\(JobSQL.studies(for: outcome)), studies), next_attempt_at = \(JobSQL.nextAttempt(for: outcome, now: now)),
+            SET state = \(result.state.rawValue), reason = \(result.reason), archive = COALESCE(\(result.archive?.rawValue), archive),
+                studies = COALESCE(\(result.studies.map(JobSQL.studiesJSON)), studies), next_attempt_at = \(result.nextAttemptAt),
                 lease_expires_at = NULL, updated_at = \(now)
             WHERE id = \(id)
             RETURNING \(unescaped: Self.columns)
             """,
             logger: logger
         )
-        guard let job = try await Self.firstJob(rows) else { throw DatabaseError(.jobNotFound, "no job with id \(id)") }
+        guard let job = try await Self.firstJob(rows) else { throw JobStoreError(.jobNotFound, jobID: id) }
         return job
     }
 
@@ -196,7 +196,7 @@ public struct PostgresJobStore: JobStore {
             logger: logger
         )
         if try await Self.isEmpty(rows) {
-            throw DatabaseError(.notInProgress, "job \(id) is not in progress: it cannot be released")
+            throw JobStoreError(.notInProgress, jobID: id)
         }
     }
 
@@ -269,7 +269,7 @@ public struct PostgresJobStore: JobStore {
 
     static func job(_ row: PostgresRow) throws -> Job {
         let cells = row.makeRandomAccess()
-        return try JobRecord(
+        return try JobRow(
             id: cells["id"].decode(UUID.self).uuidString,
             mrn: cells["mrn"].decode(String.self),
             accessionNumber: cells["accession_number"].decode(String.self),

@@ -39,8 +39,7 @@ public final class SQLiteJobStore: JobStore {
     /// Opens (creating if need be) the SQLite file at `path` in WAL mode. Does not migrate: call ``migrate(to:logger:)``.
     public init(path: String, configuration: Configuration = .init(), logger: Logger) throws {
         var config = GRDB.Configuration()
-        let (seconds, attoseconds) = configuration.busyTimeout.components
-        config.busyMode = .timeout(Double(seconds) + Double(attoseconds) / 1e18)
+        config.busyMode = .timeout(configuration.busyTimeout.seconds)
         config.maximumReaderCount = configuration.maximumReaderCount
         config.label = "pixl-imaging"
         self.pool = try DatabasePool(path: path, configuration: config)
@@ -51,48 +50,16 @@ public final class SQLiteJobStore: JobStore {
 
     /// The revision recorded in `alembic_version`, or `nil` for an empty database.
     public func currentRevision() async throws -> String? {
-        try await pool.read { db in
-            guard try db.tableExists("alembic_version") else { return nil }
-            return try String.fetchOne(db, sql: "SELECT version_num FROM alembic_version")
-        }
+        try await migrationDriver.versions()?.first
     }
 
-    /// Upgrades the database to `target` (`nil`: head), one transaction per revision.
-    /// - Throws: ``DatabaseError`` ``DatabaseError/Code/unknownRevision`` (nothing changed) when the database or
-    ///   `target` names an unknown revision; ``DatabaseError/Code/migrationFailed`` when a revision's SQL fails
-    ///   (that revision is rolled back; earlier ones stay).
+    /// Upgrades the database to `target` (`nil`: head), one transaction per revision (see ``Migrator``).
     @discardableResult
     public func migrate(to target: String? = nil, logger: Logger) async throws -> MigrationReport {
-        _ = try MigrationPlanner.targetIndex(target)
-        var applied: [String] = []
-        let start = try await currentRevision()
-        while true {
-            let step: MigrationStep? = try await pool.write { db in
-                let versions: [String]? =
-                    try db.tableExists("alembic_version")
-                    ? try String.fetchAll(db, sql: "SELECT version_num FROM alembic_version") : nil
-                guard let step = try MigrationPlanner.nextStep(versions: versions, target: target, dialect: .sqlite, schema: "main")
-                else { return nil }
-                do {
-                    for statement in step.statements { try db.execute(sql: statement) }
-                } catch {
-                    throw DatabaseError(
-                        .migrationFailed,
-                        "revision \(step.revision.id) (\(step.revision.summary)) failed and was rolled back",
-                        underlying: error
-                    )
-                }
-                return step
-            }
-            guard let step else { break }
-            logger.info(
-                "Applied revision",
-                metadata: ["pixl.db.revision": "\(step.revision.id)", "pixl.db.from": "\(step.from ?? "-")", "pixl.db.backend": "sqlite"]
-            )
-            applied.append(step.revision.id)
-        }
-        return MigrationReport(from: start, to: try await currentRevision(), applied: applied)
+        try await Migrator(driver: migrationDriver).upgrade(to: target, logger: logger)
     }
+
+    private var migrationDriver: SQLiteMigrationDriver { SQLiteMigrationDriver(pool: pool) }
 
     // MARK: JobStore
 
@@ -143,7 +110,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func claimNext(now: Date, lease: Duration) async throws -> Job? {
-        let leaseEnd = JobSQL.date(now, plus: lease)
+        let leaseEnd = now.addingTimeInterval(lease.seconds)
         return try await pool.write { db in
             try Row.fetchOne(
                 db,
@@ -165,7 +132,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
-        let leaseEnd = JobSQL.date(now, plus: lease)
+        let leaseEnd = now.addingTimeInterval(lease.seconds)
         let changed = try await pool.write { db in
             try db.execute(
                 sql: "UPDATE imaging_job SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'in_progress'",
@@ -173,11 +140,11 @@ public final class SQLiteJobStore: JobStore {
             )
             return db.changesCount
         }
-        if changed == 0 { throw DatabaseError(.notInProgress, "job \(id) is not in progress: its lease cannot be renewed") }
+        if changed == 0 { throw JobStoreError(.notInProgress, jobID: id) }
     }
 
     @discardableResult
-    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+    public func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job {
         let row = try await pool.write { db in
             try Row.fetchOne(
                 db,
@@ -189,12 +156,12 @@ public final class SQLiteJobStore: JobStore {
                     RETURNING \(Self.columns)
                     """,
                 arguments: [
-                    outcome.state.rawValue, outcome.reason, outcome.archive?.rawValue, JobSQL.studies(for: outcome),
-                    JobSQL.nextAttempt(for: outcome, now: now), now, Self.key(id),
+                    result.state.rawValue, result.reason, result.archive?.rawValue, result.studies.map(JobSQL.studiesJSON),
+                    result.nextAttemptAt, now, Self.key(id),
                 ]
             )
         }
-        guard let row else { throw DatabaseError(.jobNotFound, "no job with id \(id)") }
+        guard let row else { throw JobStoreError(.jobNotFound, jobID: id) }
         return try Self.job(row)
     }
 
@@ -210,7 +177,7 @@ public final class SQLiteJobStore: JobStore {
             )
             return db.changesCount
         }
-        if changed == 0 { throw DatabaseError(.notInProgress, "job \(id) is not in progress: it cannot be released") }
+        if changed == 0 { throw JobStoreError(.notInProgress, jobID: id) }
     }
 
     public func job(id: UUID) async throws -> Job? {
@@ -284,7 +251,7 @@ public final class SQLiteJobStore: JobStore {
         guard let createdAt: Date = row["created_at"], let updatedAt: Date = row["updated_at"] else {
             throw DatabaseError(.invalidRow, "imaging_job row has no created_at/updated_at")
         }
-        return try JobRecord(
+        return try JobRow(
             id: row["id"],
             mrn: row["mrn"],
             accessionNumber: row["accession_number"],

@@ -7,9 +7,8 @@ import NIOCore
 
 /// The broker of `scripts/rabbitmq up`, from the environment it writes (`.lab/rabbitmq.env`).
 enum RabbitMQ {
-    static let environment = ProcessInfo.processInfo.environment
-    static var isConfigured: Bool { environment["RABBITMQ_HOST"] != nil }
-    static let skipMessage: Comment = "RABBITMQ_HOST is unset: run scripts/rabbitmq up and `set -a; . .lab/rabbitmq.env`"
+    /// The broker's settings (`RABBITMQ_*`), empty when it is not up (its tests then fail or are skipped: ``LiveService``).
+    static var environment: [String: String] { (try? LiveService.rabbitMQ.settings()) ?? [:] }
     static var host: String { environment["RABBITMQ_HOST"] ?? "127.0.0.1" }
     static var port: Int { Int(environment["RABBITMQ_PORT"] ?? "") ?? 5672 }
     static var configuration: AMQPConnection.Configuration {
@@ -34,10 +33,7 @@ enum RabbitMQ {
     /// A fresh queue name for one test.
     static func queueName(_ prefix: String) -> String { "amqp-test.\(prefix).\(UUID().uuidString.prefix(8))" }
 
-    static var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    static var repository: URL { LiveService.repository }
 
     /// Runs `scripts/rabbitmq ARGS…` and returns its output.
     @discardableResult

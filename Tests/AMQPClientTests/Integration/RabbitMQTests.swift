@@ -1,10 +1,11 @@
 import AMQPClient
 import Foundation
 import NIOCore
+import PixlTesting
 import Testing
 
 /// Against a real broker (`scripts/rabbitmq up`). Serialized: some tests restart or freeze the broker.
-@Suite(.serialized, .enabled(if: RabbitMQ.isConfigured, RabbitMQ.skipMessage))
+@Suite(.serialized, .enabled(if: LiveService.rabbitMQ.isEnabled, LiveService.rabbitMQ.skipMessage))
 struct RabbitMQTests {
     // MARK: Helpers
     /// Publishes with confirms, `concurrency` at a time.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import PixlCore
+import PixlTesting
 import PostgresNIO
 import Testing
 
@@ -14,33 +15,19 @@ enum Backend: String, CustomStringConvertible {
     var description: String { rawValue }
 }
 
-/// The lab PostgreSQL server: PIXL_TEST_DB_HOST/PORT/USER/PASSWORD/NAME, else `.lab/postgres.env` (scripts/postgres up).
+/// The PostgreSQL server of `scripts/postgres up`: PIXL_TEST_DB_HOST/PORT/USER/PASSWORD/NAME of its settings.
 enum TestPostgres {
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static let server: DatabaseConfiguration.Postgres? = {
-        var environment = ProcessInfo.processInfo.environment
-        if environment["PIXL_TEST_DB_HOST"] == nil,
-            let text = try? String(contentsOf: repositoryRoot.appendingPathComponent(".lab/postgres.env"), encoding: .utf8)
-        {
-            for line in text.split(separator: "\n") {
-                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-                if parts.count == 2, environment[parts[0]] == nil { environment[parts[0]] = parts[1] }
-            }
-        }
-        guard let host = environment["PIXL_TEST_DB_HOST"], !host.isEmpty else { return nil }
+    static func server() throws -> DatabaseConfiguration.Postgres {
+        let settings = try LiveService.postgres.settings()
+        guard let host = settings["PIXL_TEST_DB_HOST"] else { throw LiveService.NotRunning(service: .postgres) }
         return DatabaseConfiguration.Postgres(
             host: host,
-            port: Int(environment["PIXL_TEST_DB_PORT"] ?? "") ?? 5432,
-            username: environment["PIXL_TEST_DB_USER"] ?? "postgres",
-            password: environment["PIXL_TEST_DB_PASSWORD"],
-            database: environment["PIXL_TEST_DB_NAME"] ?? "pixl_test"
+            port: Int(settings["PIXL_TEST_DB_PORT"] ?? "") ?? 5432,
+            username: settings["PIXL_TEST_DB_USER"] ?? "postgres",
+            password: settings["PIXL_TEST_DB_PASSWORD"],
+            database: settings["PIXL_TEST_DB_NAME"] ?? "pixl_test"
         )
-    }()
-
-    static let skipMessage: Comment =
-        "PostgreSQL tests skipped: PIXL_TEST_DB_HOST is unset and there is no .lab/postgres.env (run scripts/postgres up)"
+    }
 }
 
 let testLogger: Logger = {
@@ -79,7 +66,7 @@ struct TestDatabase {
                 directory: directory
             )
         case .postgres:
-            let server = try #require(TestPostgres.server)
+            let server = try TestPostgres.server()
             let schema = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
             return TestDatabase(
                 backend: backend,
@@ -100,7 +87,7 @@ struct TestDatabase {
         }
     }
 
-    /// Environment for a child process (the workbench) pointing at this database.
+    /// Environment for a child process (`pixl-imaging store`) pointing at this database.
     var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for key in environment.keys where key.hasPrefix("PIXL_DB_") { environment[key] = nil }
@@ -171,21 +158,5 @@ struct TestDatabase {
 
 /// Messages for tests; `index` makes them distinct.
 func message(_ index: Int, project: String = "proj", series: String = "") -> ImagingMessage {
-    ImagingMessage(
-        mrn: "MRN\(index)",
-        accessionNumber: "ACC\(index)",
-        studyUID: "1.2.3.\(index)",
-        seriesUID: series,
-        studyDate: CalendarDate(year: 2024, month: 3, day: 1 + index % 28)!,
-        procedureOccurrenceID: Int64(1000 + index),
-        projectName: project,
-        extractGeneratedTimestamp: ExtractTimestamp(
-            date: CalendarDate(year: 2024, month: 4, day: 2)!,
-            hour: 10,
-            minute: 11,
-            second: 12,
-            nanosecond: 345_678_000,
-            utcOffsetSeconds: 3600
-        )!
-    )
+    .synthetic(index, project: project, series: series)
 }

@@ -7,16 +7,14 @@ import Testing
 
 /// The broker of `scripts/rabbitmq up` (scripts/test brings it up and exports `.lab/rabbitmq.env`).
 enum Broker {
-    static let environment = ProcessInfo.processInfo.environment
-    static var isConfigured: Bool { environment["RABBITMQ_HOST"] != nil }
-    static let skipMessage: Comment = "RABBITMQ_HOST is unset: run scripts/rabbitmq up and `set -a; . .lab/rabbitmq.env; set +a` (scripts/test does both)"
+    /// The broker's settings (`RABBITMQ_*`), empty when it is not up (its tests then fail or are skipped: ``LiveService``).
+    static var environment: [String: String] { (try? LiveService.rabbitMQ.settings()) ?? [:] }
     static var host: String { environment["RABBITMQ_HOST"] ?? "127.0.0.1" }
     static var port: Int { Int(environment["RABBITMQ_PORT"] ?? "") ?? 5672 }
     static var username: String { environment["RABBITMQ_USERNAME"] ?? "guest" }
     static var password: String { environment["RABBITMQ_PASSWORD"] ?? "guest" }
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = LiveService.repository
 
     static var logger: Logger {
         var logger = Logger(label: "pixl-queue-tests")

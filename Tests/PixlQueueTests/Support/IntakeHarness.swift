@@ -12,12 +12,12 @@ struct IntakeHarness {
     let store = InMemoryJobStore()
     let intake: AMQPIntake<InMemoryJobStore>
     let metrics = CountingMetrics()
-    /// Feeds the intake's `recordedJobs`, as the worker pool's `onRecorded` does in `serve`.
-    let recorded: AsyncStream<RecordedJob>.Continuation
+    let events = JobEvents()
+    /// Whether the stand-in worker publishes what it records, as the worker pool does in `serve`.
+    let notifications: Bool
 
     init(queue: String, prefetch: Int, statusPoll: Duration = .milliseconds(200), notifications: Bool = true) {
-        let (stream, continuation) = AsyncStream.makeStream(of: RecordedJob.self)
-        recorded = continuation
+        self.notifications = notifications
         intake = AMQPIntake(
             store: store,
             configuration: .init(
@@ -30,7 +30,7 @@ struct IntakeHarness {
                 statusPoll: statusPoll,
                 backoff: .init(initial: .milliseconds(100), maximum: .seconds(1))
             ),
-            recordedJobs: notifications ? stream : nil,
+            events: events,
             metrics: metrics,
             logger: Broker.logger
         )
@@ -54,13 +54,19 @@ struct IntakeHarness {
         }
     }
 
-    /// A worker standing in for the pool: claims a job, records `outcome`, and tells the intake.
+    /// A worker standing in for the pool: claims a job, records `result`, and tells the intake.
     @discardableResult
-    func process(_ outcome: PipelineOutcome = .succeeded(archive: .primary, studies: [])) async throws -> Job? {
+    func process(_ result: JobResult = JobResult(.succeeded(archive: .primary, studies: []))) async throws -> Job? {
         guard let job = try await store.claimNext(now: Date(), lease: .seconds(60)) else { return nil }
-        let recordedJob = try await store.record(outcome, for: job.id, now: Date())
-        recorded.yield(RecordedJob(id: job.id, state: recordedJob.state))
-        return recordedJob
+        return try await record(result, for: job.id)
+    }
+
+    /// Records `result` for a claimed job and, with notifications, publishes it as the worker pool does.
+    @discardableResult
+    func record(_ result: JobResult, for id: UUID) async throws -> Job {
+        let recorded = try await store.record(result, for: id, now: Date())
+        if notifications { events.publish(.recorded(recorded)) }
+        return recorded
     }
 
     func jobs() async -> [Job] { await store.allJobs }
@@ -77,9 +83,7 @@ func withWorker<Result: Sendable>(
             while !Task.isCancelled {
                 if let job = try? await harness.store.claimNext(now: Date(), lease: .seconds(60)) {
                     if delay > .zero { try? await Task.sleep(for: delay) }
-                    if let recorded = try? await harness.store.record(.succeeded(archive: .primary, studies: []), for: job.id, now: Date()) {
-                        harness.recorded.yield(RecordedJob(id: job.id, state: recorded.state))
-                    }
+                    _ = try? await harness.record(JobResult(.succeeded(archive: .primary, studies: [])), for: job.id)
                 } else {
                     try? await Task.sleep(for: .milliseconds(10))
                 }
@@ -96,13 +100,9 @@ final class CountingMetrics: PipelineMetrics, Sendable {
     var rejectedCount: Int { rejected.load(ordering: .relaxed) }
 
     func recordRejectedMessage(source: String) { rejected.add(1, ordering: .relaxed) }
-    func recordOutcome(_ state: JobState) {}
     func recordStep(_ step: String, duration: Duration) {}
     func recordOrthancCall(_ operation: String, duration: Duration) {}
     func recordOrthancError(_ operation: String, kind: String) {}
-    func setRate(_ rate: Double) {}
-    func setInFlight(_ count: Int) {}
-    func setQueueDepth(_ count: Int) {}
 }
 
 /// A valid plain-JSON message body for study number `n`.

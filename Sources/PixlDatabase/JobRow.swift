@@ -2,7 +2,7 @@ import Foundation
 import PixlCore
 
 /// The `imaging_job` row as plain values, shared by both backends' row mapping.
-struct JobRecord {
+struct JobRow {
     var id: String
     var mrn: String
     var accessionNumber: String
@@ -70,29 +70,9 @@ enum JobSQL {
     /// Unfinished states, as an SQL list (matches the partial indexes of `pixl_imaging_0001`).
     static let unfinishedStates = Revisions.unfinishedStates
 
-    /// The condition that makes a job due at a bound `now` (three placeholders filled by the caller).
+    /// The studies column as stored: a JSON array of Orthanc ids.
     static func studiesJSON(_ studies: [String]) -> String {
         // [String] always encodes.
         String(decoding: (try? JSONEncoder().encode(studies)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    /// `now + duration`.
-    static func date(_ now: Date, plus duration: Duration) -> Date {
-        let (seconds, attoseconds) = duration.components
-        return now.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
-    }
-
-    /// When a job in `outcome`'s state is next due (`nil` for final states).
-    static func nextAttempt(for outcome: PipelineOutcome, now: Date) -> Date? {
-        switch outcome {
-        case .deferred(let until, _): until
-        case .retry(let after, _): date(now, plus: after)
-        case .succeeded, .discarded, .failed: nil
-        }
-    }
-
-    /// The studies column after `outcome`: replaced on success, kept otherwise.
-    static func studies(for outcome: PipelineOutcome) -> String? {
-        if case .succeeded(_, let studies) = outcome { studiesJSON(studies) } else { nil }
     }
 }

@@ -1,31 +1,18 @@
 import Foundation
+import PixlTesting
 import Testing
 
-/// A running `pixl-store-workbench` child process, whose stdout lines are read as they come.
-final class WorkbenchProcess: @unchecked Sendable {
+/// A running `pixl-imaging store …` child process, whose stdout lines are read as they come.
+final class StoreProcess: @unchecked Sendable {
     let process = Process()
     private let output = Pipe()
     private let lock = NSLock()
     private var buffer = Data()
     private var lines: [String] = []
 
-    /// The workbench binary, built next to the test bundle (`swift build` builds it; the test target depends on it).
-    static let executable: URL = {
-        let productsDirectory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        var candidate = productsDirectory.appendingPathComponent("pixl-store-workbench")
-        if !FileManager.default.isExecutableFile(atPath: candidate.path) {
-            // macOS: the bundle is at <products>/X.xctest/Contents/MacOS/X.
-            candidate = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("pixl-store-workbench")
-        }
-        return candidate
-    }()
-
     init(_ arguments: [String], environment: [String: String]) throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
-            throw WorkbenchMissing(path: Self.executable.path)
-        }
-        process.executableURL = Self.executable
-        process.arguments = arguments
+        process.executableURL = try Executable.pixlImaging()
+        process.arguments = ["store"] + arguments
         process.environment = environment
         process.standardOutput = output
         process.standardError = FileHandle.standardError
@@ -65,7 +52,7 @@ final class WorkbenchProcess: @unchecked Sendable {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 kill(process.processIdentifier, SIGKILL)
-                Issue.record("workbench \(process.arguments ?? []) timed out")
+                Issue.record("\(process.arguments ?? []) timed out")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -76,9 +63,4 @@ final class WorkbenchProcess: @unchecked Sendable {
     func killHard() {
         kill(process.processIdentifier, SIGKILL)
     }
-}
-
-struct WorkbenchMissing: Error, CustomStringConvertible {
-    let path: String
-    var description: String { "pixl-store-workbench not found at \(path): run `swift build` first" }
 }

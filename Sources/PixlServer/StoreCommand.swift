@@ -4,16 +4,16 @@ import Logging
 import PixlCore
 import PixlDatabase
 
-/// `pixl-store-workbench`: drives a job store from a separate OS process, for the multi-process tests
-/// (concurrent claims, kill -9 while holding a lease, killed mid-enqueue) and the benchmark.
+/// `pixl-imaging store` (hidden): drives the job store from a separate OS process, for the store's
+/// multi-process tests (concurrent claims, kill -9 while holding a lease, killed mid-enqueue).
 ///
-/// The database comes from the environment as for `pixl-imaging` (PIXL_DB_HOST… or PIXL_DB_PATH, PIXL_DB_SCHEMA).
-@main
-struct WorkbenchCommand: AsyncParsableCommand {
+/// The database comes from the environment as for `serve` (PIXL_DB_HOST… or PIXL_DB_PATH, PIXL_DB_SCHEMA).
+struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pixl-store-workbench",
-        abstract: "Drives the job store from the command line (tests and benchmarks).",
-        subcommands: [Migrate.self, Enqueue.self, ClaimAll.self, ClaimOne.self, Bench.self]
+        commandName: "store",
+        abstract: "Drives the job store from the command line (the store's multi-process tests).",
+        shouldDisplay: false,
+        subcommands: [Migrate.self, Enqueue.self, ClaimAll.self, ClaimOne.self]
     )
 }
 
@@ -22,7 +22,7 @@ struct StoreOptions: ParsableArguments {
     var logLevel: String = "warning"
 
     func logger() -> Logger {
-        var logger = Logger(label: "pixl.workbench")
+        var logger = Logger(label: "pixl.store")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         return logger
     }
@@ -33,12 +33,12 @@ struct StoreOptions: ParsableArguments {
 }
 
 /// Writes a line to stdout at once (the parent test reads it while this process still runs).
-func emit(_ line: String) {
+private func emit(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// Synthetic messages, unique per `prefix` and index.
-func syntheticMessages(prefix: String, range: Range<Int>, project: String) -> [ImagingMessage] {
+private func syntheticMessages(prefix: String, range: Range<Int>, project: String) -> [ImagingMessage] {
     range.map { index in
         ImagingMessage(
             mrn: "\(prefix)M\(index)",
@@ -52,7 +52,7 @@ func syntheticMessages(prefix: String, range: Range<Int>, project: String) -> [I
     }
 }
 
-extension WorkbenchCommand {
+extension StoreCommand {
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Upgrades the database to head.")
         @OptionGroup var options: StoreOptions
@@ -98,7 +98,7 @@ extension WorkbenchCommand {
             try await Database.withJobStore(try options.configuration(), logger: options.logger()) { store in
                 while let job = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) {
                     emit(job.id.uuidString)
-                    try await store.record(.succeeded(archive: .primary, studies: ["orthanc-\(job.id)"]), for: job.id, now: Date())
+                    try await store.record(JobResult(.succeeded(archive: .primary, studies: ["orthanc-\(job.id)"])), for: job.id, now: Date())
                 }
                 emit("done")
             }

@@ -71,9 +71,10 @@ public protocol JobStore: Sendable {
     /// Extends the lease of a job still in progress.
     func renewLease(of id: UUID, now: Date, lease: Duration) async throws
 
-    /// Records what processing came to: final, or scheduled for `outcome`'s time.
+    /// Records what processing came to (final, or due again at `result`'s time), and ends the lease.
+    /// Returns the job as it now is.
     @discardableResult
-    func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job
+    func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job
 
     /// Puts a claimed job back to queued without counting the attempt (graceful shutdown).
     func release(_ id: UUID, now: Date) async throws

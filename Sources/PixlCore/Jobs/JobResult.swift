@@ -1,0 +1,51 @@
+public import Foundation
+
+/// What a worker writes to the store when it is done with a job for now: the job's next state and what
+/// changes with it. ``init(_:retryAt:)`` holds the one rule mapping an outcome to a job's fields;
+/// ``Job/applying(_:now:)`` and the SQL stores apply it as given.
+public struct JobResult: Sendable, Hashable {
+    public var state: JobState
+    /// Why the job is in its state; free of patient identifiers.
+    public var reason: String?
+    /// Where the study was found; `nil` keeps what the job had.
+    public var archive: Archive?
+    /// Orthanc study ids in orthanc-raw; `nil` keeps what the job had.
+    public var studies: [String]?
+    /// When a retried or deferred job is next due; `nil` for a final state.
+    public var nextAttemptAt: Date?
+
+    public init(state: JobState, reason: String? = nil, archive: Archive? = nil, studies: [String]? = nil, nextAttemptAt: Date? = nil) {
+        self.state = state
+        self.reason = reason
+        self.archive = archive
+        self.studies = studies
+        self.nextAttemptAt = nextAttemptAt
+    }
+
+    /// The fields `outcome` leaves a job with. A success replaces the job's studies (even with none); other
+    /// outcomes keep them. `retryAt` is when a retry runs again: the worker pool's back-off decides it
+    /// (``RetryPolicy/result(for:afterAttempt:now:)``).
+    public init(_ outcome: PipelineOutcome, retryAt: Date? = nil) {
+        self.init(state: outcome.state, reason: outcome.reason, archive: outcome.archive)
+        switch outcome {
+        case .succeeded(_, let studies): self.studies = studies
+        case .deferred(let until, _): nextAttemptAt = until
+        case .retry: nextAttemptAt = retryAt
+        case .discarded, .failed: break
+        }
+    }
+}
+
+extension Job {
+    /// The job after `result` was recorded at `now`.
+    public func applying(_ result: JobResult, now: Date) -> Job {
+        var job = self
+        job.state = result.state
+        job.reason = result.reason
+        job.archive = result.archive ?? archive
+        job.studies = result.studies ?? studies
+        job.nextAttemptAt = result.nextAttemptAt
+        job.updatedAt = now
+        return job
+    }
+}

@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+public import Foundation
+public import Hummingbird
+public import Logging
+public import PixlAPI
+public import PixlCore
+public import PixlDatabase
+import PixlImaging
+import PixlOrthanc
+import PixlQueue
+import PostgresNIO
+public import ServiceLifecycle
+
+/// The whole service as one Hummingbird application: the HTTP API, the worker pool, the RabbitMQ intake when
+/// configured, and the database client, run and stopped together (SIGTERM drains, see ``WorkerPool``).
+public typealias PixlApplication = Application<RouterResponder<APIContext>>
+
+/// Builds the service from its configuration, as `pixl-imaging serve` runs it: migrates the database (unless
+/// `SKIP_ALEMBIC`), opens the job store it names (SQLite, or PostgreSQL whose client becomes one of the
+/// services), and talks to orthanc-raw over HTTP.
+///
+/// ```swift
+/// let app = try await buildApplication(configuration: configuration, database: database, metrics: PixlMetrics(), logger: logger)
+/// try await app.runService()
+/// ```
+public func buildApplication(
+    configuration: PixlConfiguration,
+    database: DatabaseConfiguration,
+    metrics: PixlMetrics,
+    logger: Logger
+) async throws -> PixlApplication {
+    if !configuration.skipMigrations {
+        try await Database.migrate(database, logger: logger)
+    }
+    let orthanc = HTTPOrthancClient(
+        httpClient: .shared,
+        configuration: .init(configuration.orthancRaw, requestTimeout: configuration.queryTimeout),
+        logger: logger,
+        metrics: metrics
+    )
+    switch database.backend {
+    case .sqlite(let path):
+        let store = try SQLiteJobStore(path: path, logger: logger)
+        return try buildApplication(store: store, orthanc: orthanc, configuration: configuration, metrics: metrics, logger: logger)
+    case .postgres(let server):
+        try await server.waitUntilReachable(timeout: database.connectRetryTimeout, logger: logger)
+        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
+        let store = PostgresJobStore(client: client, schema: database.schema, logger: logger)
+        return try buildApplication(
+            store: store,
+            orthanc: orthanc,
+            configuration: configuration,
+            metrics: metrics,
+            services: [client],
+            logger: logger
+        )
+    }
+}
+
+/// Assembles the service from its parts: what tests call with a real store, a fake Orthanc and their own clock.
+///
+/// - Parameters:
+///   - store: the job store, already migrated.
+///   - orthanc: orthanc-raw.
+///   - clock: what the token bucket paces by and the workers sleep on.
+///   - services: services the others depend on (a database client), started first and stopped last.
+public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Duration>>(
+    store: Store,
+    orthanc: Client,
+    clock: C = ContinuousClock(),
+    configuration: PixlConfiguration,
+    metrics: PixlMetrics,
+    services: [any Service] = [],
+    logger: Logger
+) throws -> PixlApplication {
+    let events = JobEvents()
+    let activity = WorkerActivity(maxInFlight: configuration.maxMessagesInFlight, events: events)
+    metrics.follow(events)
+    let rateGate = try TokenBucket(rate: configuration.api.initialRate, clock: clock)
+    metrics.setRate(configuration.api.initialRate)
+    let pool = WorkerPool(
+        store: store,
+        pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics),
+        configuration: .init(
+            maxInFlight: configuration.maxMessagesInFlight,
+            retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts),
+            lease: configuration.jobLease
+        ),
+        rateGate: rateGate,
+        events: events,
+        clock: clock,
+        logger: logger
+    )
+    // In start order; shutdown runs in reverse: the HTTP server, then the intake stops consuming before the pool
+    // drains, then the database client.
+    var all = services + [pool as any Service]
+    if let rabbitMQ = configuration.rabbitMQ {
+        all.append(
+            AMQPIntake(
+                store: store,
+                configuration: .init(rabbitMQ, prefetch: configuration.maxMessagesInFlight),
+                events: events,
+                metrics: metrics,
+                logger: logger
+            )
+        )
+    }
+    let router = buildRouter(
+        store: store,
+        rateGate: rateGate,
+        events: events,
+        activity: activity,
+        metrics: metrics,
+        configuration: APIConfiguration(
+            apiToken: configuration.api.token,
+            defaultAuthority: "\(configuration.api.host):\(configuration.api.port)"
+        )
+    )
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.api.host, port: configuration.api.port)),
+        services: all,
+        logger: logger
+    )
+}

@@ -1,0 +1,190 @@
+public import Foundation
+public import PixlCore
+public import Testing
+
+/// What every ``JobStore`` must do, checked the same way on each (in memory, SQLite, PostgreSQL), so that the
+/// stores cannot drift apart. Each store's tests run every check on a fresh, migrated store:
+///
+/// ```swift
+/// @Test(arguments: JobStoreConformance.Check.allCases)
+/// func conforms(_ check: JobStoreConformance.Check) async throws {
+///     try await JobStoreConformance.run(check, on: InMemoryJobStore())
+/// }
+/// ```
+public enum JobStoreConformance {
+    public enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case enqueueDeduplicatesUnfinishedJobs
+        case claimsOldestDueFirst
+        case retriesAndDeferralsWaitForTheirTime
+        case leasesExpireRenewAndRelease
+        case recordAppliesTheOutcomeRules
+        case refusesUnknownAndUnclaimedJobs
+        case listsNewestFirstWithFilters
+
+        public var testDescription: String { rawValue }
+    }
+
+    public static func run(_ check: Check, on store: some JobStore) async throws {
+        switch check {
+        case .enqueueDeduplicatesUnfinishedJobs: try await enqueueDeduplicatesUnfinishedJobs(store)
+        case .claimsOldestDueFirst: try await claimsOldestDueFirst(store)
+        case .retriesAndDeferralsWaitForTheirTime: try await retriesAndDeferralsWaitForTheirTime(store)
+        case .leasesExpireRenewAndRelease: try await leasesExpireRenewAndRelease(store)
+        case .recordAppliesTheOutcomeRules: try await recordAppliesTheOutcomeRules(store)
+        case .refusesUnknownAndUnclaimedJobs: try await refusesUnknownAndUnclaimedJobs(store)
+        case .listsNewestFirstWithFilters: try await listsNewestFirstWithFilters(store)
+        }
+    }
+
+    static let t0 = Date(timeIntervalSince1970: 1_750_000_000)
+    static func message(_ index: Int, project: String = "proj", series: String = "") -> ImagingMessage {
+        .synthetic(index, project: project, series: series)
+    }
+
+    /// Times compare to the millisecond: what every backend keeps.
+    static func same(_ date: Date?, _ expected: Date) -> Bool {
+        date.map { abs($0.timeIntervalSince(expected)) < 0.001 } ?? false
+    }
+
+    static func enqueueDeduplicatesUnfinishedJobs(_ store: some JobStore) async throws {
+        let first = try await store.enqueue([message(1), message(2), message(1)], now: t0)
+        #expect(first.map(\.isNew) == [true, true, false])
+        #expect(first[2].job.id == first[0].job.id)
+        #expect(first[0].job.message == message(1))
+        #expect(first[0].job.state == .queued && first[0].job.attempts == 0)
+
+        // Later, still unfinished: the same job, also once claimed.
+        let again = try await store.enqueue([message(1)], now: t0 + 5)
+        #expect(again[0].isNew == false && again[0].job.id == first[0].job.id)
+        let claimed = try #require(try await store.claimNext(now: t0 + 6, lease: .seconds(30)))
+        #expect(claimed.id == first[0].job.id)
+        #expect(try await store.enqueue([message(1)], now: t0 + 7)[0].job.id == first[0].job.id)
+
+        // Another series, or another project, is another job.
+        #expect(try await store.enqueue([message(1, series: "1.2.3.1.1\\1.2.3.1.2")], now: t0 + 8)[0].isNew)
+        #expect(try await store.enqueue([message(1, project: "other")], now: t0 + 8)[0].isNew)
+
+        // Once finished, an identical message is new work.
+        try await store.record(JobResult(.succeeded(archive: .local, studies: ["abc"])), for: claimed.id, now: t0 + 9)
+        let afterFinish = try await store.enqueue([message(1)], now: t0 + 10)
+        #expect(afterFinish[0].isNew && afterFinish[0].job.id != claimed.id)
+        #expect(try await store.countsByState()[.queued] == 4)
+    }
+
+    static func claimsOldestDueFirst(_ store: some JobStore) async throws {
+        #expect(try await store.claimNext(now: t0, lease: .seconds(30)) == nil)
+        #expect(try await store.nextDueDate() == nil)
+        // Insertion order within a batch, then across batches, even for jobs created at the same instant.
+        let firstBatch = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
+        let secondBatch = try await store.enqueue((4...5).map { message($0) }, now: t0).map(\.job.id)
+        #expect(same(try await store.nextDueDate(), t0))
+        var claimed: [UUID] = []
+        while let job = try await store.claimNext(now: t0 + 1, lease: .seconds(30)) {
+            #expect(job.state == .inProgress && job.attempts == 1 && same(job.startedAt, t0 + 1))
+            claimed.append(job.id)
+        }
+        #expect(claimed == firstBatch + secondBatch)
+        // Every job in progress: the next due date is the first lease's end.
+        #expect(same(try await store.nextDueDate(), t0 + 31))
+    }
+
+    static func retriesAndDeferralsWaitForTheirTime(_ store: some JobStore) async throws {
+        let ids = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
+        for _ in ids { _ = try await store.claimNext(now: t0 + 1, lease: .seconds(30)) }
+        let retried = try await store.record(JobResult(.retry(reason: "Orthanc unavailable"), retryAt: t0 + 62), for: ids[0], now: t0 + 2)
+        #expect(retried.state == .retry && retried.reason == "Orthanc unavailable" && same(retried.nextAttemptAt, t0 + 62))
+        let deferred = try await store.record(JobResult(.deferred(until: t0 + 3600, reason: "outside the window")), for: ids[1], now: t0 + 2)
+        #expect(deferred.state == .deferred && same(deferred.nextAttemptAt, t0 + 3600))
+        try await store.record(JobResult(.failed(error: "boom")), for: ids[2], now: t0 + 2)
+
+        #expect(try await store.claimNext(now: t0 + 61, lease: .seconds(30)) == nil)
+        #expect(same(try await store.nextDueDate(), t0 + 62))
+        let again = try #require(try await store.claimNext(now: t0 + 62, lease: .seconds(7200)))
+        #expect(again.id == ids[0] && again.attempts == 2 && again.nextAttemptAt == nil)
+        #expect(try await store.claimNext(now: t0 + 3599, lease: .seconds(3000)) == nil)
+        #expect(try await store.claimNext(now: t0 + 3600, lease: .seconds(30))?.id == ids[1])
+    }
+
+    static func leasesExpireRenewAndRelease(_ store: some JobStore) async throws {
+        let ids = try await store.enqueue((1...2).map { message($0) }, now: t0).map(\.job.id)
+        let a = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
+        let b = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
+        #expect([a.id, b.id] == ids)
+        // Renewal keeps others off a; b's lease runs out and b is claimed again, counting an attempt.
+        try await store.renewLease(of: a.id, now: t0 + 5, lease: .seconds(60))
+        let reclaimed = try #require(try await store.claimNext(now: t0 + 11, lease: .seconds(100)))
+        #expect(reclaimed.id == b.id && reclaimed.attempts == 2)
+        #expect(try await store.claimNext(now: t0 + 64, lease: .seconds(100)) == nil)
+        #expect(try await store.claimNext(now: t0 + 66, lease: .seconds(100))?.id == a.id)
+
+        // Release puts a claimed job back, due at once, without counting the attempt.
+        try await store.release(b.id, now: t0 + 67)
+        let released = try #require(try await store.job(id: b.id))
+        #expect(released.state == .queued && released.attempts == 1 && released.nextAttemptAt == nil)
+        #expect(try await store.nextDueDate().map { $0 <= t0 + 67 } == true)
+        #expect(try await store.claimNext(now: t0 + 68, lease: .seconds(10))?.id == b.id)
+    }
+
+    static func recordAppliesTheOutcomeRules(_ store: some JobStore) async throws {
+        let id = try await store.enqueue([message(1)], now: t0)[0].job.id
+        func claim(_ at: Date) async throws { _ = try #require(try await store.claimNext(now: at, lease: .seconds(30))) }
+
+        try await claim(t0)
+        let succeeded = try await store.record(JobResult(.succeeded(archive: .secondary, studies: ["s1", "s2"])), for: id, now: t0 + 1)
+        #expect(succeeded.state == .succeeded && succeeded.archive == .secondary && succeeded.studies == ["s1", "s2"])
+        #expect(succeeded.reason == nil && succeeded.nextAttemptAt == nil && same(succeeded.updatedAt, t0 + 1))
+
+        // A retry or a discard without an archive keeps what the job had found.
+        let retried = try await store.record(JobResult(.retry(reason: "x"), retryAt: t0 + 10), for: id, now: t0 + 2)
+        #expect(retried.archive == .secondary && retried.studies == ["s1", "s2"])
+        let discarded = try await store.record(JobResult(.discarded(reason: "not found")), for: id, now: t0 + 3)
+        #expect(discarded.archive == .secondary && discarded.studies == ["s1", "s2"] && discarded.reason == "not found")
+        #expect(discarded.nextAttemptAt == nil)
+
+        // A success replaces the studies, even with none.
+        let emptied = try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: id, now: t0 + 4)
+        #expect(emptied.archive == .local && emptied.studies.isEmpty)
+        #expect(try await store.job(id: id) == emptied)
+    }
+
+    static func refusesUnknownAndUnclaimedJobs(_ store: some JobStore) async throws {
+        let unknown = UUID()
+        let notFound = await #expect(throws: JobStoreError.self) { try await store.record(JobResult(.failed(error: "x")), for: unknown, now: t0) }
+        #expect(notFound?.code == .jobNotFound)
+        #expect(try await store.job(id: unknown) == nil)
+        let queued = try await store.enqueue([message(1)], now: t0)[0].job.id
+        for id in [unknown, queued] {
+            let renewal = await #expect(throws: JobStoreError.self) { try await store.renewLease(of: id, now: t0, lease: .seconds(5)) }
+            #expect(renewal?.code == .notInProgress)
+            let release = await #expect(throws: JobStoreError.self) { try await store.release(id, now: t0) }
+            #expect(release?.code == .notInProgress)
+        }
+        #expect(try await store.job(id: queued)?.state == .queued)
+    }
+
+    static func listsNewestFirstWithFilters(_ store: some JobStore) async throws {
+        var ids: [UUID] = []
+        for index in 0..<6 {
+            let project = index.isMultiple(of: 2) ? "even" : "odd"
+            ids.append(try await store.enqueue([message(index, project: project)], now: t0 + Double(index))[0].job.id)
+        }
+        let claimed = try #require(try await store.claimNext(now: t0 + 10, lease: .seconds(30)))
+        try await store.record(JobResult(.failed(error: "boom")), for: claimed.id, now: t0 + 11)
+
+        #expect(try await store.jobs(state: nil, project: nil, limit: 10, before: nil).map(\.id) == ids.reversed())
+        #expect(try await store.jobs(state: nil, project: "even", limit: 10, before: nil).map(\.id) == [ids[4], ids[2], ids[0]])
+        #expect(try await store.jobs(state: .queued, project: "even", limit: 10, before: nil).map(\.id) == [ids[4], ids[2]])
+        #expect(try await store.jobs(state: nil, project: nil, limit: 2, before: nil).map(\.id) == [ids[5], ids[4]])
+        #expect(try await store.jobs(state: nil, project: nil, limit: 2, before: t0 + 4).map(\.id) == [ids[3], ids[2]])
+        #expect(try await store.jobs(state: .failed, project: nil, limit: 10, before: nil).first?.reason == "boom")
+
+        let counts = try await store.countsByState()
+        #expect(counts[.queued] == 5 && counts[.failed] == 1 && counts[.succeeded] == 0)
+        #expect(counts.count == JobState.allCases.count)
+
+        // Every message field and the creation time come back as stored.
+        let job = try #require(try await store.job(id: ids[3]))
+        #expect(job.message == message(3, project: "odd"))
+        #expect(same(job.createdAt, t0 + 3))
+    }
+}

@@ -1,0 +1,12 @@
+public import PixlCore
+
+extension PixlConfiguration {
+    /// A valid configuration for tests: orthanc-raw at a closed port, the lab's names for the archives, then `overrides`.
+    public static func testing(_ overrides: [String: String] = [:]) throws -> PixlConfiguration {
+        let base = [
+            "ORTHANC_RAW_URL": "http://127.0.0.1:1", "ORTHANC_RAW_AE_TITLE": "ORTHANCRAW",
+            "PRIMARY_DICOM_SOURCE_MODALITY": "UCPRIMARYQR", "PRIMARY_DICOM_SOURCE_AE_TITLE": "VNAQR",
+        ]
+        return try PixlConfiguration(environment: Environment(base.merging(overrides) { _, new in new }))
+    }
+}
