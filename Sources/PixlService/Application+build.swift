@@ -27,6 +27,7 @@ public func buildApplication(
     configuration: PixlConfiguration,
     database: DatabaseConfiguration,
     metrics: PixlMetrics,
+    events: JobEvents = JobEvents(),
     logger: Logger
 ) async throws -> PixlApplication {
     if !configuration.skipMigrations {
@@ -41,7 +42,7 @@ public func buildApplication(
     switch database.backend {
     case .sqlite(let path):
         let store = try SQLiteJobStore(path: path, logger: logger)
-        return try buildApplication(store: store, orthanc: orthanc, configuration: configuration, metrics: metrics, logger: logger)
+        return try buildApplication(store: store, orthanc: orthanc, configuration: configuration, metrics: metrics, events: events, logger: logger)
     case .postgres(let server):
         try await server.waitUntilReachable(timeout: database.connectRetryTimeout, logger: logger)
         let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
@@ -51,6 +52,7 @@ public func buildApplication(
             orthanc: orthanc,
             configuration: configuration,
             metrics: metrics,
+            events: events,
             services: [client],
             logger: logger
         )
@@ -63,6 +65,7 @@ public func buildApplication(
 ///   - store: the job store, already migrated.
 ///   - orthanc: orthanc-raw.
 ///   - clock: what the token bucket paces by and the workers sleep on.
+///   - events: where the parts tell each other what happened to jobs; a test may listen too.
 ///   - services: services the others depend on (a database client), started first and stopped last.
 public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Duration>>(
     store: Store,
@@ -70,10 +73,10 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
     clock: C = ContinuousClock(),
     configuration: PixlConfiguration,
     metrics: PixlMetrics,
+    events: JobEvents = JobEvents(),
     services: [any Service] = [],
     logger: Logger
 ) throws -> PixlApplication {
-    let events = JobEvents()
     let activity = WorkerActivity(maxInFlight: configuration.maxMessagesInFlight, events: events)
     metrics.follow(events)
     let rateGate = try TokenBucket(rate: configuration.api.initialRate, clock: clock)

@@ -7,12 +7,13 @@ import NIOHTTP1
 import PixlCore
 import PixlImaging
 import PixlOrthanc
+import PixlTesting
 import Testing
 
 /// Every suite that uses the lab, nested here so that they run one at a time: each starts from
 /// `scripts/lab reset`, and two at once would empty orthanc-raw under each other (`.serialized`
 /// orders only the tests of one suite and the suites nested in it).
-@Suite(.serialized) enum LabSuites {}
+@Suite(.serialized, .enabled(if: LiveService.lab.isEnabled, LiveService.lab.skipMessage)) enum LabSuites {}
 
 /// The local lab of real Orthanc servers brought up by `scripts/lab up`: its settings, its seeded
 /// studies, and REST helpers to check what really is in orthanc-raw.
@@ -27,12 +28,8 @@ struct Lab {
         let claimed_study_uid: String?
     }
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static var directory: URL {
-        ProcessInfo.processInfo.environment["LAB_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? repository.appendingPathComponent(".lab")
-    }
+    static let repository = LiveService.repository
+    static var directory: URL { LiveService.directory }
 
     let environment: [String: String]
     let studies: [String: Study]
@@ -40,15 +37,7 @@ struct Lab {
 
     /// Reads the lab's settings; fails the test with the command to run when the lab is not up.
     static func current() throws -> Lab {
-        let envFile = directory.appendingPathComponent("lab.env")
-        guard let text = try? String(contentsOf: envFile, encoding: .utf8) else {
-            throw LabError("the lab is not up: run scripts/lab up (no \(envFile.path))")
-        }
-        var environment: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            let parts = line.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
-        }
+        let environment = try LiveService.lab.settings()
         let manifest = try Data(contentsOf: directory.appendingPathComponent("studies.json"))
         return Lab(environment: environment, studies: try JSONDecoder().decode([String: Study].self, from: manifest))
     }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import PixlTesting
 import Testing
 
 #if canImport(Glibc)
@@ -22,24 +23,6 @@ final class ServeProcess: @unchecked Sendable {
     let logFile: URL
     let http = HTTPClient.shared
     var baseURL: String { "http://127.0.0.1:\(port)" }
-
-    /// The built `pixl-imaging`: next to the test bundle (the products directory `swift test` built),
-    /// else `<repo>/.build/debug`.
-    static var binary: URL {
-        get throws {
-            var candidates: [URL] = []
-            if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
-                candidates.append(bundle.bundleURL.deletingLastPathComponent())
-            }
-            candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-            candidates.append(Lab.repository.appendingPathComponent(".build/debug"))
-            for directory in candidates {
-                let binary = directory.appendingPathComponent("pixl-imaging")
-                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-            }
-            throw LabError("no pixl-imaging binary in \(candidates.map(\.path)): run swift build")
-        }
-    }
 
     /// A fresh temporary directory for a test's database and logs.
     static func temporaryDirectory() throws -> URL {
@@ -86,7 +69,7 @@ final class ServeProcess: @unchecked Sendable {
         environment.merge(overrides) { _, new in new }
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
-        process.executableURL = try Self.binary
+        process.executableURL = try Executable.pixlImaging()
         process.arguments = ["serve"]
         process.environment = environment
         process.currentDirectoryURL = directory
