@@ -1,3 +1,5 @@
+import PixlCore
+
 /// Which database holds PIXL's tables and the job state, read from the environment (SPEC §6, §7).
 ///
 /// `PIXL_DB_HOST` set selects PostgreSQL (`PIXL_DB_PORT` 5432, `PIXL_DB_USER`, `PIXL_DB_PASSWORD`,
@@ -111,14 +113,5 @@ public struct DatabaseConfiguration: Sendable, Hashable {
             first == "_" || ("a"..."z").contains(first)
         else { return false }
         return name.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
     }
 }

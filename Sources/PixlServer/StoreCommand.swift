@@ -5,15 +5,15 @@ import PixlCore
 import PixlDatabase
 
 /// `pixl-imaging store` (hidden): drives the job store from a separate OS process, for the store's
-/// multi-process tests (concurrent claims, kill -9 while holding a lease, killed mid-enqueue).
+/// multi-process tests (concurrent claims, kill -9 while holding a lease, killed mid-enqueue) and its benchmark.
 ///
 /// The database comes from the environment as for `serve` (PIXL_DB_HOST… or PIXL_DB_PATH, PIXL_DB_SCHEMA).
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Drives the job store from the command line (the store's multi-process tests).",
+        abstract: "Drives the job store from the command line (the store's multi-process tests, scripts/bench-store).",
         shouldDisplay: false,
-        subcommands: [Migrate.self, Enqueue.self, ClaimAll.self, ClaimOne.self]
+        subcommands: [Migrate.self, Enqueue.self, ClaimAll.self, ClaimOne.self, Bench.self]
     )
 }
 
@@ -33,12 +33,12 @@ struct StoreOptions: ParsableArguments {
 }
 
 /// Writes a line to stdout at once (the parent test reads it while this process still runs).
-private func emit(_ line: String) {
+func emit(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 /// Synthetic messages, unique per `prefix` and index.
-private func syntheticMessages(prefix: String, range: Range<Int>, project: String) -> [ImagingMessage] {
+func syntheticMessages(prefix: String, range: Range<Int>, project: String) -> [ImagingMessage] {
     range.map { index in
         ImagingMessage(
             mrn: "\(prefix)M\(index)",

@@ -1,3 +1,4 @@
+// Every AMQP 0-9-1 method this client speaks, with its encoding and decoding side by side: one file, one table.
 import NIOCore
 
 /// The reply to an AMQP `close` method, from either side.

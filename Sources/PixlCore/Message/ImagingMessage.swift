@@ -118,8 +118,8 @@ public struct ImagingMessage: Sendable, Hashable {
 }
 
 extension String {
-    /// Trims spaces, tabs and line breaks at both ends (identifiers reach us padded from CSV cells).
-    func trimmingWhitespace() -> String {
+    /// Trims spaces, tabs and line breaks at both ends (identifiers and settings reach us padded).
+    public func trimmingWhitespace() -> String {
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
         while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
