@@ -9,8 +9,7 @@ public import PixlCore
 ///
 /// ```swift
 /// let router = buildRouter(store: store, bucket: bucket, status: StatusProvider { await pool.status },
-///                          metrics: metrics, configuration: .init(apiToken: env["PIXL_IMAGING_API_TOKEN"]),
-///                          decodeMessage: { try MessageDecoder.decode($0) })
+///                          metrics: metrics, configuration: .init(apiToken: env["PIXL_IMAGING_API_TOKEN"]))
 /// let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 8000)))
 /// ```
 /// - Parameters:
@@ -19,14 +18,12 @@ public import PixlCore
 ///   - status: the worker pool's in-flight count, for `/status` and `/metrics`.
 ///   - metrics: the registry `/metrics` exposes; the workers record into the same instance.
 ///   - configuration: the bearer token and size limits.
-///   - decodeMessage: decodes one message's bytes (plain JSON or PIXL's wire form).
 public func buildRouter<Store: JobStore, C: Clock>(
     store: Store,
     bucket: TokenBucket<C>,
     status: StatusProvider = .idle(),
     metrics: PixlMetrics = PixlMetrics(),
-    configuration: APIConfiguration = APIConfiguration(),
-    decodeMessage: @escaping MessageDecoding = minimalPlainJSONMessageDecoder
+    configuration: APIConfiguration = APIConfiguration()
 ) -> PixlRouter<Store, C> {
     PixlRouter(
         responder: PixlResponder(
@@ -34,13 +31,12 @@ public func buildRouter<Store: JobStore, C: Clock>(
             bucket: bucket,
             status: status,
             metrics: metrics,
-            configuration: configuration,
-            decodeMessage: decodeMessage
+            configuration: configuration
         )
     )
 }
 
-/// Builds the Hummingbird application serving ``buildRouter(store:bucket:status:metrics:configuration:decodeMessage:)``.
+/// Builds the Hummingbird application serving ``buildRouter(store:bucket:status:metrics:configuration:)``.
 ///
 /// Add the worker pool and other services with `app.addServices(_:)`, then `try await app.runService()`.
 public func buildApplication<Store: JobStore, C: Clock>(
@@ -49,7 +45,6 @@ public func buildApplication<Store: JobStore, C: Clock>(
     status: StatusProvider = .idle(),
     metrics: PixlMetrics = PixlMetrics(),
     configuration: APIConfiguration = APIConfiguration(),
-    decodeMessage: @escaping MessageDecoding = minimalPlainJSONMessageDecoder,
     server: ApplicationConfiguration = ApplicationConfiguration(),
     logger: Logger? = nil
 ) -> Application<PixlResponder<Store, C>> {
@@ -59,8 +54,7 @@ public func buildApplication<Store: JobStore, C: Clock>(
             bucket: bucket,
             status: status,
             metrics: metrics,
-            configuration: configuration,
-            decodeMessage: decodeMessage
+            configuration: configuration
         ),
         configuration: server,
         logger: logger
@@ -83,7 +77,6 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
     let status: StatusProvider
     let metrics: PixlMetrics
     let configuration: APIConfiguration
-    let decodeMessage: MessageDecoding
 
     /// Routes and the methods each serves. `{id}` matches one path segment.
     static var routes: [(path: String, methods: [HTTPRequest.Method], requiresToken: Bool)] {
@@ -190,59 +183,7 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
         if let contentType = request.headers[.contentType], !RateUpdate.isJSON(contentType: contentType) {
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json (had \(contentType.prefix(100)))")
         }
-        let body = try await collectBody(request)
-        guard !body.isEmpty else { throw APIError(.unprocessableContent, "The body is empty: send one message object or an array of them") }
-        let parsed: (value: PythonJSON, elements: [ArraySlice<UInt8>]?)
-        do {
-            parsed = try PythonJSONParser.parseWithElementRanges(body)
-        } catch {
-            throw APIError(.badRequest, "The body is not valid JSON: \(error.message) at character \(error.position)")
-        }
-        var messages: [ImagingMessage] = []
-        var problems: [PythonJSON] = []
-        func decode(_ bytes: [UInt8], index: Int?) {
-            do {
-                messages.append(try decodeMessage(bytes).validated())
-            } catch {
-                let field: PythonJSON
-                let text: String
-                if let decodingError = error as? MessageDecodingError {
-                    field = decodingError.field.map(PythonJSON.string) ?? .null
-                    text = decodingError.description
-                } else {
-                    field = .null
-                    text = "is not a valid message"
-                }
-                var loc: [PythonJSON] = [.string("body")]
-                if let index { loc.append(.int(String(index))) }
-                if case .string(let name) = field { loc.append(.string(name)) }
-                problems.append(
-                    .object([
-                        (key: "loc", value: .array(loc)),
-                        (key: "index", value: index.map { .int(String($0)) } ?? .null),
-                        (key: "field", value: field),
-                        (key: "msg", value: .string(index.map { "message \($0): \(text)" } ?? text)),
-                    ])
-                )
-            }
-        }
-        switch parsed.value {
-        case .array(let elements):
-            guard !elements.isEmpty else { throw APIError(.unprocessableContent, "The array holds no messages") }
-            guard elements.count <= configuration.maxBatchSize else {
-                throw APIError(.contentTooLarge, "At most \(configuration.maxBatchSize) messages per request (had \(elements.count))")
-            }
-            for (index, bytes) in (parsed.elements ?? []).enumerated() {
-                decode(Array(bytes), index: index)
-            }
-        case .object:
-            decode(body, index: nil)
-        default:
-            throw APIError(.unprocessableContent, "The body must be a message object or an array of message objects")
-        }
-        guard problems.isEmpty else {
-            throw APIError(status: .unprocessableContent, detail: .array(problems))
-        }
+        let messages = try MessageBatch.decode(try await collectBody(request), maxBatchSize: configuration.maxBatchSize)
         let enqueued = try await store.enqueue(messages, now: Date())
         let newCount = enqueued.filter(\.isNew).count
         if newCount > 0 { status.wakeWorkers() }
@@ -250,14 +191,14 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
             "messages enqueued",
             metadata: ["pixl.messages.count": "\(messages.count)", "pixl.jobs.new": "\(newCount)"]
         )
-        let jobs: [PythonJSON] = enqueued.map { entry in
+        let jobs: [JSONValue] = enqueued.map { entry in
             .object([
-                (key: "id", value: .string(entry.job.id.uuidString.lowercased())),
-                (key: "state", value: .string(entry.job.state.rawValue)),
-                (key: "url", value: .string("/messages/\(entry.job.id.uuidString.lowercased())")),
+                "id": .string(entry.job.id.uuidString.lowercased()),
+                "state": .string(entry.job.state.rawValue),
+                "url": .string("/messages/\(entry.job.id.uuidString.lowercased())"),
             ])
         }
-        return JSONAnswer.json(.accepted, PythonJSON.object([(key: "jobs", value: .array(jobs))]).serialized())
+        return JSONAnswer.json(.accepted, JSONValue.object(["jobs": .array(jobs)]).serialized())
     }
 
     private func getJob(request: Request) async throws -> Response {
@@ -299,7 +240,7 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
             before = parsed
         }
         let jobs = try await store.jobs(state: state, project: project, limit: limit, before: before)
-        var next: PythonJSON = .null
+        var next: JSONValue = .null
         if jobs.count == limit, let last = jobs.last {
             var items: [String] = []
             if let state { items.append("state=\(state.rawValue)") }
@@ -308,7 +249,7 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
             items.append("before=\(Self.percentEncode(ISO8601UTC.format(last.createdAt)))")
             next = .string("/messages?" + items.joined(separator: "&"))
         }
-        return JSONAnswer.json(.ok, PythonJSON.object([(key: "jobs", value: .array(jobs.map(\.json))), (key: "next", value: next)]).serialized())
+        return JSONAnswer.json(.ok, JSONValue.object(["jobs": .array(jobs.map(\.json)), "next": next]).serialized())
     }
 
     // MARK: Status and metrics
@@ -319,28 +260,25 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
         let worker = await status.workerStatus()
         let rate = await bucket.rate
         let now = Date()
-        var countMembers: [(key: String, value: PythonJSON)] = []
-        for state in JobState.allCases {
-            countMembers.append((key: state.rawValue, value: .int(String(counts[state] ?? 0))))
-        }
-        var oldest: PythonJSON = .null
+        let countMembers = JobState.allCases.map { JSONValue.Member(key: $0.rawValue, value: .integer(Int64(counts[$0] ?? 0))) }
+        var oldest: JSONValue = .null
         if let nextDue, nextDue <= now {
             oldest = .object([
-                (key: "due_since", value: .string(ISO8601UTC.format(nextDue))),
-                (key: "age_seconds", value: .float((now.timeIntervalSince(nextDue) * 1000).rounded() / 1000)),
+                "due_since": .string(ISO8601UTC.format(nextDue)),
+                "age_seconds": .float((now.timeIntervalSince(nextDue) * 1000).rounded() / 1000),
             ])
         }
         let waiting = (counts[.queued] ?? 0) + (counts[.retry] ?? 0) + (counts[.deferred] ?? 0)
-        let body = PythonJSON.object([
-            (key: "counts", value: .object(countMembers)),
-            (key: "waiting", value: .int(String(waiting))),
-            (key: "rate", value: .float(rate)),
-            (key: "paused", value: .bool(rate == 0)),
-            (key: "in_flight", value: .int(String(worker.inFlight))),
-            (key: "max_in_flight", value: .int(String(worker.maxInFlight))),
-            (key: "accepting", value: .bool(worker.isAccepting)),
-            (key: "oldest_waiting", value: oldest),
-            (key: "next_due_at", value: nextDue.map { .string(ISO8601UTC.format($0)) } ?? .null),
+        let body = JSONValue.object([
+            "counts": .object(countMembers),
+            "waiting": .integer(Int64(waiting)),
+            "rate": .float(rate),
+            "paused": .bool(rate == 0),
+            "in_flight": .integer(Int64(worker.inFlight)),
+            "max_in_flight": .integer(Int64(worker.maxInFlight)),
+            "accepting": .bool(worker.isAccepting),
+            "oldest_waiting": oldest,
+            "next_due_at": nextDue.map { .string(ISO8601UTC.format($0)) } ?? .null,
         ])
         return JSONAnswer.json(.ok, body.serialized())
     }
@@ -411,37 +349,4 @@ public struct PixlResponder<Store: JobStore, C: Clock>: HTTPResponder where C.Du
         }
         return out
     }
-}
-
-/// An error answered as `{"detail": …}` with its status.
-struct APIError: Error {
-    var status: HTTPResponse.Status
-    var detail: PythonJSON
-
-    init(status: HTTPResponse.Status, detail: PythonJSON) {
-        self.status = status
-        self.detail = detail
-    }
-
-    init(_ status: HTTPResponse.Status, _ detail: String) {
-        self.init(status: status, detail: .string(detail))
-    }
-
-    var response: Response {
-        JSONAnswer.json(status, PythonJSON.object([(key: "detail", value: detail)]).serialized())
-    }
-}
-
-/// JSON answers: `content-type: application/json`, body as given.
-enum JSONAnswer {
-    static func json(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    static func detail(_ status: HTTPResponse.Status, _ detail: String, headers: HTTPFields = [:]) -> Response {
-        json(status, PythonJSON.object([(key: "detail", value: .string(detail))]).serialized(), headers: headers)
-    }
-
 }

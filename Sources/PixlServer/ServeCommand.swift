@@ -81,7 +81,6 @@ struct ServeCommand: AsyncParsableCommand {
                 apiToken: configuration.api.token,
                 defaultAuthority: "\(configuration.api.host):\(configuration.api.port)"
             ),
-            decodeMessage: { try MessageDecoder.decode($0) },
             server: .init(address: .hostname(configuration.api.host, port: configuration.api.port)),
             logger: logger
         )

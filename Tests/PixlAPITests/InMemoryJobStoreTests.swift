@@ -8,7 +8,7 @@ struct InMemoryJobStoreTests {
     private let t0 = Date(timeIntervalSince1970: 1_700_000_000)
 
     private func message(_ mrn: String = "M") throws -> ImagingMessage {
-        try MinimalPlainJSONMessageForTests.decode(APITestSupport.message(mrn: mrn))
+        try APITestSupport.decodedMessage(mrn: mrn)
     }
 
     @Test func dedupesUnfinishedIdenticalJobsOnly() async throws {

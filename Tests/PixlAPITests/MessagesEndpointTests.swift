@@ -62,7 +62,7 @@ struct MessagesEndpointTests {
         let store = InMemoryJobStore()
         let base = Date(timeIntervalSince1970: 1_700_000_000)
         for index in 0..<5 {
-            let message = try MinimalPlainJSONMessageForTests.decode(APITestSupport.message(mrn: "M\(index)", project: index == 4 ? "other" : "p"))
+            let message = try APITestSupport.decodedMessage(mrn: "M\(index)", project: index == 4 ? "other" : "p")
             _ = try await store.enqueue([message], now: base.addingTimeInterval(Double(index)))
         }
         let app = try APITestSupport.makeApplication(store: store)
@@ -171,12 +171,5 @@ struct MessagesEndpointTests {
             #expect(status["waiting"] as? Int == 1)
             #expect(status["oldest_waiting"] is [String: Any])
         }
-    }
-}
-
-/// The plain decoder the API uses by default, for building store fixtures.
-enum MinimalPlainJSONMessageForTests {
-    static func decode(_ text: String) throws -> ImagingMessage {
-        try minimalPlainJSONMessageDecoder(Array(text.utf8))
     }
 }
