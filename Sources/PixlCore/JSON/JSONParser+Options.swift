@@ -2,7 +2,12 @@ extension JSONParser {
     /// What the parser accepts beyond RFC 8259, and its limits.
     ///
     /// Two sets serve the project: ``message`` for a message body, and ``python`` for a body read as PIXL's
-    /// FastAPI service reads it (Python's `json.loads`).
+    /// FastAPI service reads it (Python's `json.loads`). For others, start from one and change what differs:
+    ///
+    /// ```swift
+    /// var options = JSONParser.Options.message
+    /// options.maximumDepth = 8
+    /// ```
     public struct Options: Sendable, Hashable {
         // MARK: Member variables
 
@@ -46,25 +51,7 @@ extension JSONParser {
             case replace
         }
 
-        // MARK: Initialization
-
-        public init(
-            byteOrderMark: ByteOrderMark,
-            nonFiniteNumbers: NonFiniteNumbers,
-            duplicateKeys: DuplicateKeys,
-            loneSurrogates: LoneSurrogates,
-            maximumDepth: Int,
-            maximumStringBytes: Int,
-            maximumNumberLength: Int
-        ) {
-            self.byteOrderMark = byteOrderMark
-            self.nonFiniteNumbers = nonFiniteNumbers
-            self.duplicateKeys = duplicateKeys
-            self.loneSurrogates = loneSurrogates
-            self.maximumDepth = maximumDepth
-            self.maximumStringBytes = maximumStringBytes
-            self.maximumNumberLength = maximumNumberLength
-        }
+        // MARK: Presets
 
         /// A message body (SPEC §2): RFC 8259 plus `NaN` as null, at most 32 levels deep (a message is 6),
         /// strings up to 64 KiB and numbers up to 1024 characters.
