@@ -1,13 +1,14 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PixlCore
 
-/// An error answered as `{"detail": …}` with its status (see ``DetailErrorMiddleware``).
+/// An error answered as `{"detail": …}` with its status.
 struct APIError: Error {
     var status: HTTPResponse.Status
-    var detail: PythonJSON
+    var detail: JSONValue
 
-    init(status: HTTPResponse.Status, detail: PythonJSON) {
+    init(status: HTTPResponse.Status, detail: JSONValue) {
         self.status = status
         self.detail = detail
     }
@@ -17,7 +18,7 @@ struct APIError: Error {
     }
 
     var response: Response {
-        JSONAnswer.json(status, PythonJSON.object([(key: "detail", value: detail)]).serialized())
+        JSONAnswer.json(status, JSONValue.object(["detail": detail]).serialized())
     }
 }
 
@@ -30,6 +31,6 @@ enum JSONAnswer {
     }
 
     static func detail(_ status: HTTPResponse.Status, _ detail: String, headers: HTTPFields = [:]) -> Response {
-        json(status, PythonJSON.object([(key: "detail", value: .string(detail))]).serialized(), headers: headers)
+        json(status, JSONValue.object(["detail": .string(detail)]).serialized(), headers: headers)
     }
 }

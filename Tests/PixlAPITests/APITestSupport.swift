@@ -40,6 +40,11 @@ enum APITestSupport {
         """
     }
 
+    /// ``message(mrn:accession:studyUID:project:procedure:)`` decoded, for building store fixtures.
+    static func decodedMessage(mrn: String = "MRN1", project: String = "test-project") throws -> ImagingMessage {
+        try MessageDecoder.decode(Array(message(mrn: mrn, project: project).utf8))
+    }
+
     static func object(_ text: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
     }

@@ -62,7 +62,7 @@ struct MessagesEndpointTests {
         let store = InMemoryJobStore()
         let base = Date(timeIntervalSince1970: 1_700_000_000)
         for index in 0..<5 {
-            let message = try MessageDecoder.decode(Array(APITestSupport.message(mrn: "M\(index)", project: index == 4 ? "other" : "p").utf8))
+            let message = try APITestSupport.decodedMessage(mrn: "M\(index)", project: index == 4 ? "other" : "p")
             _ = try await store.enqueue([message], now: base.addingTimeInterval(Double(index)))
         }
         let app = try APITestSupport.makeApplication(store: store)

@@ -42,6 +42,7 @@ struct MessageDecoderFixtureTests {
             #expect(throws: refusal) { try MessageDecoder.decode(body) }
         } else {
             #expect(try MessageDecoder.decode(body) == message.validated())
+            #expect(try MessageDecoder.decode(JSONParser.parse(body, options: .message)) == message.validated())
         }
     }
 

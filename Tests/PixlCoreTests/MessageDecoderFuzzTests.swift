@@ -4,20 +4,76 @@ import Testing
 @testable import PixlCore
 
 /// Seeded random mutations of the good samples: every body must decode to a valid message or fail with
-/// a ``MessageDecodingError``, without crashing or stalling. Set `PIXL_FUZZ_SEED` to replay a run.
+/// a ``MessageDecodingError``, without crashing or stalling, and a batch must read each of its items as
+/// the item would be read alone. Set `PIXL_FUZZ_SEED` to replay a run.
 struct MessageDecoderFuzzTests {
     static let iterations = 20_000
 
     @Test(.timeLimit(.minutes(1)))
     func mutatedBodiesDecodeOrFailCleanly() throws {
-        let seed = ProcessInfo.processInfo.environment["PIXL_FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5049_584C_2024
-        print("MessageDecoderFuzzTests seed: \(seed) (replay with PIXL_FUZZ_SEED=\(seed))")
-        var random = SplitMix64(seed: seed)
+        let samples = try Self.samples()
+        var decoded = 0
+        Self.forEachMutation(of: samples) { iteration, body, _, seed in
+            let message: ImagingMessage
+            do {
+                message = try MessageDecoder.decode(body)
+            } catch {
+                return  // A MessageDecodingError, the only error `decode` can throw: the outcome we want.
+            }
+            decoded += 1
+            #expect((try? message.validated()) == message, "iteration \(iteration), seed \(seed)")
+            #expect((try? MessageDecoder.decode(message.plainJSON().utf8)) == message, "iteration \(iteration), seed \(seed)")
+        }
+        print("MessageDecoderFuzzTests: \(decoded) of \(Self.iterations) mutated bodies still decoded")
+    }
+
+    /// A batch, read with Python's options and each item held to a message's (as `POST /messages` reads a body),
+    /// gives each item what parsing it alone with a message's options gives: the same value, or its first fault.
+    @Test(.timeLimit(.minutes(1)))
+    func batchItemsReadAsTheyWouldAlone() throws {
+        let samples = try Self.samples()
+        Self.forEachMutation(of: samples) { iteration, body, random, seed in
+            var document = body
+            if random.next(below: 2) == 0 {
+                // One element of an array, after a good message.
+                let other = samples[Int(random.next(below: UInt64(samples.count)))]
+                document = Array("[".utf8) + other + Array(", ".utf8) + body + Array("]".utf8)
+            }
+            let batch: JSONParser.Batch
+            do throws(JSONParseError) {
+                batch = try JSONParser.parseBatch(document, options: .python, itemOptions: .message)
+            } catch {
+                // What Python's options refuse, a message's refuse too; and parseBatch fails as parse does.
+                #expect((try? JSONParser.parse(document, options: .message)) == nil, "iteration \(iteration), seed \(seed)")
+                let plain = JSONParserTests.error(document, options: .python)
+                #expect(plain.map { [$0.offset, $0.characterOffset] } == [error.offset, error.characterOffset], "iteration \(iteration)")
+                #expect(plain?.reason == error.reason, "iteration \(iteration), seed \(seed)")
+                return
+            }
+            for item in batch.items {
+                switch Result(catching: { () throws(JSONParseError) in try JSONParser.parse(document[item.bytes], options: .message) }) {
+                case .success(let value):
+                    #expect(item.violation == nil && item.value == value, "iteration \(iteration), seed \(seed)")
+                case .failure(let error):
+                    #expect(item.violation == error, "iteration \(iteration), seed \(seed)")
+                }
+            }
+        }
+    }
+
+    /// The good bodies and their plain JSON.
+    static func samples() throws -> [[UInt8]] {
         var samples = try PixlMessageFixtures.goodNames.map(PixlMessageFixtures.body)
         samples += samples.compactMap { try? MessageDecoder.decode($0).plainJSON() }.map { Array($0.utf8) }
         #expect(samples.count > 80)
+        return samples
+    }
 
-        var decoded = 0
+    /// Calls `check` with ``iterations`` mutated samples, the generator (for more choices) and the seed.
+    static func forEachMutation(of samples: [[UInt8]], _ check: (Int, [UInt8], inout SplitMix64, UInt64) -> Void) {
+        let seed = ProcessInfo.processInfo.environment["PIXL_FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5049_584C_2024
+        print("MessageDecoderFuzzTests seed: \(seed) (replay with PIXL_FUZZ_SEED=\(seed))")
+        var random = SplitMix64(seed: seed)
         for iteration in 0..<Self.iterations {
             var body = samples[Int(random.next(below: UInt64(samples.count)))]
             // Mostly one mutation, so that many bodies stay close to valid and reach the decoder's later stages.
@@ -25,17 +81,8 @@ struct MessageDecoderFuzzTests {
             for _ in 0..<mutations {
                 Mutation.allCases[Int(random.next(below: UInt64(Mutation.allCases.count)))].apply(to: &body, samples: samples, random: &random)
             }
-            let message: ImagingMessage
-            do {
-                message = try MessageDecoder.decode(body)
-            } catch {
-                continue  // A MessageDecodingError, the only error `decode` can throw: the outcome we want.
-            }
-            decoded += 1
-            #expect((try? message.validated()) == message, "iteration \(iteration), seed \(seed)")
-            #expect((try? MessageDecoder.decode(message.plainJSON().utf8)) == message, "iteration \(iteration), seed \(seed)")
+            check(iteration, body, &random, seed)
         }
-        print("MessageDecoderFuzzTests: \(decoded) of \(Self.iterations) mutated bodies still decoded")
     }
 
     enum Mutation: CaseIterable {

@@ -30,14 +30,14 @@ struct MessagesController<Store: JobStore> {
         let newCount = enqueued.filter(\.isNew).count
         events.publish(.enqueued(newJobs: newCount))
         context.logger.info("messages enqueued", metadata: ["pixl.messages.count": "\(messages.count)", "pixl.jobs.new": "\(newCount)"])
-        let jobs: [PythonJSON] = enqueued.map { entry in
+        let jobs: [JSONValue] = enqueued.map { entry in
             .object([
-                (key: "id", value: .string(entry.job.id.uuidString.lowercased())),
-                (key: "state", value: .string(entry.job.state.rawValue)),
-                (key: "url", value: .string("/messages/\(entry.job.id.uuidString.lowercased())")),
+                "id": .string(entry.job.id.uuidString.lowercased()),
+                "state": .string(entry.job.state.rawValue),
+                "url": .string("/messages/\(entry.job.id.uuidString.lowercased())"),
             ])
         }
-        return JSONAnswer.json(.accepted, PythonJSON.object([(key: "jobs", value: .array(jobs))]).serialized())
+        return JSONAnswer.json(.accepted, JSONValue.object(["jobs": .array(jobs)]).serialized())
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {
@@ -76,7 +76,7 @@ struct MessagesController<Store: JobStore> {
             before = parsed
         }
         let jobs = try await store.jobs(state: state, project: project, limit: limit, before: before)
-        var next: PythonJSON = .null
+        var next: JSONValue = .null
         if jobs.count == limit, let last = jobs.last {
             var items: [String] = []
             if let state { items.append("state=\(state.rawValue)") }
@@ -85,7 +85,7 @@ struct MessagesController<Store: JobStore> {
             items.append("before=\(Self.percentEncode(ISO8601UTC.format(last.createdAt)))")
             next = .string("/messages?" + items.joined(separator: "&"))
         }
-        let page = PythonJSON.object([(key: "jobs", value: .array(jobs.map(\.json))), (key: "next", value: next)])
+        let page = JSONValue.object(["jobs": .array(jobs.map(\.json)), "next": next])
         return JSONAnswer.json(.ok, page.serialized())
     }
 

@@ -17,23 +17,23 @@ struct StatusController<Store: JobStore, C: Clock<Duration>> {
         let nextDue = try await store.nextDueDate()
         let rate = await rateGate.rate
         let now = Date()
-        var oldest: PythonJSON = .null
+        var oldest: JSONValue = .null
         if let nextDue, nextDue <= now {
             oldest = .object([
-                (key: "due_since", value: .string(ISO8601UTC.format(nextDue))),
-                (key: "age_seconds", value: .float((now.timeIntervalSince(nextDue) * 1000).rounded() / 1000)),
+                "due_since": .string(ISO8601UTC.format(nextDue)),
+                "age_seconds": .float((now.timeIntervalSince(nextDue) * 1000).rounded() / 1000),
             ])
         }
-        let body = PythonJSON.object([
-            (key: "counts", value: .object(JobState.allCases.map { (key: $0.rawValue, value: .int(String(counts[$0] ?? 0))) })),
-            (key: "waiting", value: .int(String(counts.waiting))),
-            (key: "rate", value: .float(rate)),
-            (key: "paused", value: .bool(rate == 0)),
-            (key: "in_flight", value: .int(String(activity.inFlight))),
-            (key: "max_in_flight", value: .int(String(activity.maxInFlight))),
-            (key: "accepting", value: .bool(activity.isAccepting)),
-            (key: "oldest_waiting", value: oldest),
-            (key: "next_due_at", value: nextDue.map { .string(ISO8601UTC.format($0)) } ?? .null),
+        let body = JSONValue.object([
+            "counts": .object(JobState.allCases.map { JSONValue.Member(key: $0.rawValue, value: .integer(Int64(counts[$0] ?? 0))) }),
+            "waiting": .integer(Int64(counts.waiting)),
+            "rate": .float(rate),
+            "paused": .bool(rate == 0),
+            "in_flight": .integer(Int64(activity.inFlight)),
+            "max_in_flight": .integer(Int64(activity.maxInFlight)),
+            "accepting": .bool(activity.isAccepting),
+            "oldest_waiting": oldest,
+            "next_due_at": nextDue.map { .string(ISO8601UTC.format($0)) } ?? .null,
         ])
         return JSONAnswer.json(.ok, body.serialized())
     }

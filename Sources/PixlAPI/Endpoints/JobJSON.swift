@@ -6,19 +6,19 @@ extension Job {
     public var jsonText: String { json.serialized() }
 
     /// The job object of SPEC §5, keys in a fixed order; no patient identifiers.
-    var json: PythonJSON {
+    var json: JSONValue {
         .object([
-            (key: "id", value: .string(id.uuidString.lowercased())),
-            (key: "state", value: .string(state.rawValue)),
-            (key: "reason", value: reason.map(PythonJSON.string) ?? .null),
-            (key: "attempts", value: .int(String(attempts))),
-            (key: "archive", value: archive.map { .string($0.rawValue) } ?? .null),
-            (key: "studies", value: .array(studies.map(PythonJSON.string))),
-            (key: "project_name", value: .string(message.projectName)),
-            (key: "created_at", value: .string(ISO8601UTC.format(createdAt))),
-            (key: "updated_at", value: .string(ISO8601UTC.format(updatedAt))),
-            (key: "next_attempt_at", value: nextAttemptAt.map { .string(ISO8601UTC.format($0)) } ?? .null),
-            (key: "started_at", value: startedAt.map { .string(ISO8601UTC.format($0)) } ?? .null),
+            "id": .string(id.uuidString.lowercased()),
+            "state": .string(state.rawValue),
+            "reason": reason.map(JSONValue.string) ?? .null,
+            "attempts": .integer(Int64(attempts)),
+            "archive": archive.map { .string($0.rawValue) } ?? .null,
+            "studies": .array(studies.map(JSONValue.string)),
+            "project_name": .string(message.projectName),
+            "created_at": .string(ISO8601UTC.format(createdAt)),
+            "updated_at": .string(ISO8601UTC.format(updatedAt)),
+            "next_attempt_at": nextAttemptAt.map { .string(ISO8601UTC.format($0)) } ?? .null,
+            "started_at": startedAt.map { .string(ISO8601UTC.format($0)) } ?? .null,
         ])
     }
 }

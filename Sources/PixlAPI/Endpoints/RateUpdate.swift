@@ -1,3 +1,5 @@
+import PixlCore
+
 /// Validates a `POST /token-bucket-refresh-rate` body exactly as PIXL's FastAPI + pydantic 2 (lax mode) do,
 /// except that a rate that is not finite is refused (422) instead of stored.
 enum RateUpdate {
@@ -10,17 +12,17 @@ enum RateUpdate {
     static func decide(body: [UInt8], contentType: String?) -> Decision {
         // FastAPI: an empty body is a missing one, whatever the content type.
         guard !body.isEmpty else { return missingBody }
-        let input: PythonJSON
+        let input: JSONValue
         if isJSON(contentType: contentType) {
             do {
-                input = try PythonJSONParser.parse(body)
+                input = try PythonJSON.parse(body)
             } catch {
                 return validationError(
                     type: "json_invalid",
-                    loc: [.string("body"), .int(String(error.position))],
+                    loc: [.string("body"), .integer(Int64(error.position))],
                     msg: "JSON decode error",
                     input: .object([]),
-                    ctx: .object([(key: "error", value: .string(error.message))])
+                    ctx: .object(["error": .string(error.message)])
                 )
             }
         } else {
@@ -41,8 +43,8 @@ enum RateUpdate {
         }
         let rate: Double
         switch value {
-        case .float(let number): rate = number
-        case .int(let digits): rate = Double(digits) ?? .infinity
+        case .integer(let number): rate = Double(number)
+        case .number(let literal): rate = Double(literal) ?? .nan
         case .bool(let flag): rate = flag ? 1 : 0
         case .string(let text):
             guard let parsed = parseFloat(text) else {
@@ -64,7 +66,8 @@ enum RateUpdate {
         if rate < 0 {
             return .reject(
                 status: 406,
-                body: PythonJSON.object([(key: "detail", value: .string("Refresh rate mush be a positive integer. Had \(pythonFloatRepr(rate))"))]).serialized()
+                body: JSONValue.object(["detail": .string("Refresh rate mush be a positive integer. Had \(pythonFloatRepr(rate))")])
+                    .serialized()
             )
         }
         return .accept(rate)
@@ -72,19 +75,20 @@ enum RateUpdate {
 
     /// `{"rate":<float>}` as PIXL's GET answers.
     static func rateBody(_ rate: Double) -> String {
-        PythonJSON.object([(key: "rate", value: .float(rate))]).serialized()
+        JSONValue.object(["rate": .float(rate)]).serialized()
     }
 
     private static var missingBody: Decision {
         validationError(type: "missing", loc: [.string("body")], msg: "Field required", input: .null)
     }
 
-    private static func validationError(type: String, loc: [PythonJSON], msg: String, input: PythonJSON, ctx: PythonJSON? = nil) -> Decision {
-        var error: [(key: String, value: PythonJSON)] = [
-            (key: "type", value: .string(type)), (key: "loc", value: .array(loc)), (key: "msg", value: .string(msg)), (key: "input", value: input),
+    private static func validationError(type: String, loc: [JSONValue], msg: String, input: JSONValue, ctx: JSONValue? = nil) -> Decision {
+        var error: [JSONValue.Member] = [
+            .init(key: "type", value: .string(type)), .init(key: "loc", value: .array(loc)), .init(key: "msg", value: .string(msg)),
+            .init(key: "input", value: input),
         ]
-        if let ctx { error.append((key: "ctx", value: ctx)) }
-        return .reject(status: 422, body: PythonJSON.object([(key: "detail", value: .array([.object(error)]))]).serialized())
+        if let ctx { error.append(.init(key: "ctx", value: ctx)) }
+        return .reject(status: 422, body: JSONValue.object(["detail": .array([.object(error)])]).serialized())
     }
 
     /// FastAPI reads the body as JSON when there is no content type, or when it is `application/json` or

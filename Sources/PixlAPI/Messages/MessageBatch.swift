@@ -1,50 +1,65 @@
 import HTTPTypes
 import PixlCore
 
-/// The body of `POST /messages`: one message object or an array of them, each decoded by PixlCore's decoder.
+/// The body of `POST /messages`: one message object, or an array of them (SPEC §4).
 enum MessageBatch {
-    /// The messages of `body`, or the answer refusing it: 400 not JSON, 422 with every bad message's
-    /// problem (`loc`, `index`, `field`, `msg`), 413 beyond `maxBatchSize`.
+    /// Parses the body once and decodes each message from its parsed value.
+    ///
+    /// The body as a whole is read as PIXL's FastAPI reads it (Python's `json.loads`); each message is held
+    /// to ``JSONParser/Options/message`` as when it arrives alone, so a duplicate key, a lone surrogate or
+    /// `Infinity` in one message, or a byte order mark before a single message, is that message's problem.
+    /// - Parameters:
+    ///   - body: the request body.
+    ///   - maxBatchSize: the most messages one request may hold.
+    /// - Returns: the messages, validated, in body order.
+    /// - Throws: ``APIError``: 400 for a body that is not JSON; 422 for an empty body or array, for a body
+    ///   that is neither a message object nor an array, and with `{"loc", "index", "field", "msg"}` for
+    ///   every message that cannot be decoded; 413 beyond `maxBatchSize`.
     static func decode(_ body: [UInt8], maxBatchSize: Int) throws(APIError) -> [ImagingMessage] {
         guard !body.isEmpty else { throw APIError(.unprocessableContent, "The body is empty: send one message object or an array of them") }
-        let parsed: (value: PythonJSON, elements: [ArraySlice<UInt8>]?)
+        let batch: JSONParser.Batch
         do {
-            parsed = try PythonJSONParser.parseWithElementRanges(body)
+            batch = try PythonJSON.parseBatch(body, itemOptions: .message)
         } catch {
             throw APIError(.badRequest, "The body is not valid JSON: \(error.message) at character \(error.position)")
         }
-        var messages: [ImagingMessage] = []
-        var problems: [PythonJSON] = []
-        func decode(_ bytes: [UInt8], index: Int?) {
-            do {
-                messages.append(try MessageDecoder.decode(bytes))
-            } catch {
-                var loc: [PythonJSON] = [.string("body")]
-                if let index { loc.append(.int(String(index))) }
-                if let field = error.field { loc.append(.string(field)) }
-                problems.append(
-                    .object([
-                        (key: "loc", value: .array(loc)),
-                        (key: "index", value: index.map { .int(String($0)) } ?? .null),
-                        (key: "field", value: error.field.map(PythonJSON.string) ?? .null),
-                        (key: "msg", value: .string(index.map { "message \($0): \(error)" } ?? "\(error)")),
-                    ])
-                )
-            }
-        }
-        switch parsed.value {
+        let isArray: Bool
+        switch batch.value {
         case .array(let elements):
             guard !elements.isEmpty else { throw APIError(.unprocessableContent, "The array holds no messages") }
             guard elements.count <= maxBatchSize else {
                 throw APIError(.contentTooLarge, "At most \(maxBatchSize) messages per request (had \(elements.count))")
             }
-            for (index, bytes) in (parsed.elements ?? []).enumerated() { decode(Array(bytes), index: index) }
+            isArray = true
         case .object:
-            decode(body, index: nil)
+            isArray = false
         default:
             throw APIError(.unprocessableContent, "The body must be a message object or an array of message objects")
         }
+        var messages: [ImagingMessage] = []
+        var problems: [JSONValue] = []
+        for (index, item) in batch.items.enumerated() {
+            do throws(MessageDecodingError) {
+                if let violation = item.violation { throw MessageDecodingError(violation) }
+                messages.append(try MessageDecoder.decode(item.value))
+            } catch {
+                problems.append(problem(error, index: isArray ? index : nil))
+            }
+        }
         guard problems.isEmpty else { throw APIError(status: .unprocessableContent, detail: .array(problems)) }
         return messages
+    }
+
+    /// One message's problem: where it is, the field at fault and the error's text (never a value).
+    private static func problem(_ error: MessageDecodingError, index: Int?) -> JSONValue {
+        var loc: [JSONValue] = [.string("body")]
+        if let index { loc.append(.integer(Int64(index))) }
+        if let field = error.field { loc.append(.string(field)) }
+        return .object([
+            "loc": .array(loc),
+            "index": index.map { .integer(Int64($0)) } ?? .null,
+            "field": error.field.map(JSONValue.string) ?? .null,
+            "msg": .string(index.map { "message \($0): \(error)" } ?? error.description),
+        ])
     }
 }

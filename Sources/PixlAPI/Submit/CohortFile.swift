@@ -1,3 +1,5 @@
+import PixlCore
+
 /// Reads a cohort for `pixl-imaging submit`: a CSV in PIXL's columns, or a JSON file holding one message or an
 /// array of them, into JSON message bodies to post to `/messages`.
 public enum CohortFile {
@@ -23,16 +25,14 @@ public enum CohortFile {
     }
 
     static func jsonMessages(_ bytes: [UInt8]) throws(CohortFileError) -> [String] {
-        let parsed: (value: PythonJSON, elements: [ArraySlice<UInt8>]?)
+        let batch: JSONParser.Batch
         do {
-            parsed = try PythonJSONParser.parseWithElementRanges(bytes)
+            batch = try PythonJSON.parseBatch(bytes)
         } catch {
             throw CohortFileError(line: nil, problem: "is not valid JSON: \(error.message) at character \(error.position)")
         }
-        switch parsed.value {
-        case .object: return [String(decoding: bytes, as: UTF8.self)]
-        case .array:
-            return (parsed.elements ?? []).map { String(decoding: $0, as: UTF8.self) }
+        switch batch.value {
+        case .object, .array: return batch.items.map { String(decoding: bytes[$0.bytes], as: UTF8.self) }
         default:
             throw CohortFileError(line: nil, problem: "must hold a message object or an array of them")
         }
@@ -62,19 +62,19 @@ public enum CohortFile {
             guard let procedure = Int64(procedureText) ?? Double(procedureText).flatMap({ $0 == $0.rounded() && abs($0) < 9e15 ? Int64($0) : nil }) else {
                 throw CohortFileError(line: row.line, problem: "procedure_id must be an integer")
             }
-            var members: [(key: String, value: PythonJSON)] = [
-                (key: "mrn", value: .string(value("mrn"))),
-                (key: "accession_number", value: .string(value("accession_number"))),
-                (key: "study_uid", value: .string(value("study_uid"))),
+            var members: [JSONValue.Member] = [
+                .init(key: "mrn", value: .string(value("mrn"))),
+                .init(key: "accession_number", value: .string(value("accession_number"))),
+                .init(key: "study_uid", value: .string(value("study_uid"))),
             ]
-            if index["series_uid"] != nil { members.append((key: "series_uid", value: .string(value("series_uid")))) }
+            if index["series_uid"] != nil { members.append(.init(key: "series_uid", value: .string(value("series_uid")))) }
             members += [
-                (key: "study_date", value: .string(value("study_date"))),
-                (key: "procedure_occurrence_id", value: .int(String(procedure))),
-                (key: "project_name", value: .string(value("project_name"))),
-                (key: "extract_generated_timestamp", value: .string(value("extract_generated_timestamp"))),
+                .init(key: "study_date", value: .string(value("study_date"))),
+                .init(key: "procedure_occurrence_id", value: .integer(procedure)),
+                .init(key: "project_name", value: .string(value("project_name"))),
+                .init(key: "extract_generated_timestamp", value: .string(value("extract_generated_timestamp"))),
             ]
-            messages.append(PythonJSON.object(members).serialized())
+            messages.append(JSONValue.object(members).serialized())
         }
         return messages
     }

@@ -24,14 +24,26 @@ public enum MessageDecoder {
         try decodeWithoutValidation(body).validated()
     }
 
+    /// Decodes and validates one message already parsed, such as an item of a batch.
+    /// - Parameter json: The message, parsed with ``JSONParser/Options/message`` (so that `NaN` is null).
+    /// - Returns: The message, already passed through ``ImagingMessage/validated()``.
+    /// - Throws: ``MessageDecodingError`` naming the field and the problem (never the field's value).
+    public static func decode(_ json: JSONValue) throws(MessageDecodingError) -> ImagingMessage {
+        try decodeWithoutValidation(json).validated()
+    }
+
     /// Decodes the fields as sent, untrimmed and without the rules of ``ImagingMessage/validated()``.
     static func decodeWithoutValidation(_ body: some Collection<UInt8>) throws(MessageDecodingError) -> ImagingMessage {
         let json: JSONValue
         do {
-            json = try StrictJSONParser.parse(body)
+            json = try JSONParser.parse(body, options: .message)
         } catch {
             throw MessageDecodingError(error)
         }
+        return try decodeWithoutValidation(json)
+    }
+
+    static func decodeWithoutValidation(_ json: JSONValue) throws(MessageDecodingError) -> ImagingMessage {
         guard case .object(let members) = json else {
             throw MessageDecodingError(field: nil, problem: .notAMessage("the body is \(json.kindDescription), not an object"))
         }
@@ -152,7 +164,7 @@ private struct Fields {
         switch value {
         case .integer(let id):
             return id
-        case .number(let literal) where !literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }):
+        case .number(let literal) where JSONValue.isIntegerLiteral(literal):
             throw invalid("beyond the 64-bit integer range")
         default:
             throw wrongType("an integer")

@@ -57,7 +57,7 @@ public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConve
 extension MessageDecodingError {
     /// The error for a body the JSON parser refused; the field is named when the parser was inside
     /// one of the message's own fields (other keys come from the body and are not repeated).
-    init(_ error: JSONParseError) {
+    public init(_ error: JSONParseError) {
         let field = error.topLevelKey.flatMap(MessageField.init(rawValue:))?.rawValue
         if case .duplicateKey(topLevel: true) = error.reason, let field {
             self.init(field: field, problem: .duplicateField)

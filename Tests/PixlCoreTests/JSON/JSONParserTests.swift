@@ -2,18 +2,23 @@ import Testing
 
 @testable import PixlCore
 
-struct StrictJSONParserTests {
+/// The parser with the options of a message body (``JSONParser/Options/message``).
+struct JSONParserTests {
     static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        try StrictJSONParser.parse(Array(text.utf8))
+        try JSONParser.parse(Array(text.utf8), options: .message)
+    }
+
+    static func error(_ bytes: [UInt8], options: JSONParser.Options = .message) -> JSONParseError? {
+        do {
+            _ = try JSONParser.parse(bytes, options: options)
+            return nil
+        } catch {
+            return error
+        }
     }
 
     static func reason(_ bytes: [UInt8]) -> JSONParseError.Reason? {
-        do {
-            _ = try StrictJSONParser.parse(bytes)
-            return nil
-        } catch {
-            return error.reason
-        }
+        error(bytes)?.reason
     }
 
     static func reason(_ text: String) -> JSONParseError.Reason? {
@@ -47,19 +52,31 @@ struct StrictJSONParserTests {
     @Test func nanIsNull() throws {
         #expect(try Self.parse("NaN") == .null)
         #expect(try Self.parse(#"{"a": NaN}"#) == .object([.init(key: "a", value: .null)]))
-        #expect(Self.reason("-NaN") == .invalidNumber)
-        #expect(Self.reason("nan") == .unexpectedCharacter)
+        #expect(Self.reason("-NaN") == .invalidNumber(then: .value))
+        #expect(Self.reason("nan") == .unexpectedCharacter(expecting: .value))
     }
 
     @Test func infinityIsRefused() {
         #expect(Self.reason("Infinity") == .infinity)
         #expect(Self.reason("[-Infinity]") == .infinity)
-        #expect(Self.reason("Inf") == .unexpectedCharacter)
+        #expect(Self.reason("Inf") == .unexpectedCharacter(expecting: .value))
     }
 
-    @Test(arguments: ["01", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "--1"])
+    @Test(arguments: ["01", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "--1", "[01]", "[1.]", #"{"a": 1e+}"#])
     func malformedNumbersAreRefused(text: String) {
         #expect(Self.reason(text) != nil)
+    }
+
+    /// A number cut short is refused where the digit is missing; Python reads its valid start, then wants what follows a value.
+    @Test(arguments: [
+        ("[01]", JSONParseError.Reason.invalidNumber(then: .commaOrArrayEnd), 2, 2), ("1.", .invalidNumber(then: nil), 2, 1),
+        (#"{"a": 1.5e+}"#, .invalidNumber(then: .commaOrObjectEnd), 11, 9), ("[-x]", .invalidNumber(then: .value), 2, 1),
+        ("[-Inf]", .unexpectedCharacter(expecting: .value), 2, 1),
+    ])
+    func malformedNumbersAreCutShort(text: String, reason: JSONParseError.Reason, offset: Int, characterOffset: Int) throws {
+        let error = try #require(Self.error(Array(text.utf8)))
+        #expect([error.offset, error.characterOffset] == [offset, characterOffset])
+        #expect(error.reason == reason)
     }
 
     @Test func numberLiteralsAreBounded() {
@@ -74,11 +91,11 @@ struct StrictJSONParserTests {
         for bytes in cases {
             #expect(Self.reason([UInt8(ascii: "\"")] + bytes + [UInt8(ascii: "\"")]) == .invalidUTF8, "\(bytes)")
         }
-        #expect(Self.reason([0xFF]) == .unexpectedCharacter)
+        #expect(Self.reason([0xFF]) == .unexpectedCharacter(expecting: .value))
     }
 
     @Test func validUTF8IsKept() throws {
-        #expect(try StrictJSONParser.parse(Array("\"é北😀\"".utf8)) == .string("é北😀"))
+        #expect(try Self.parse("\"é北😀\"") == .string("é北😀"))
     }
 
     @Test func byteOrderMarkIsRefused() {
@@ -90,9 +107,15 @@ struct StrictJSONParserTests {
         #expect(Self.reason(text) == .loneSurrogate)
     }
 
-    @Test(arguments: [#""\x""#, #""\u12G4""#, #""\U0041""#])
+    @Test(arguments: [#""\x""#, #""\U0041""#])
     func badEscapesAreRefused(text: String) {
         #expect(Self.reason(text) == .invalidEscape)
+    }
+
+    @Test(arguments: [#""\u12G4""#, #""\ud800\u12G4""#])
+    func badUnicodeEscapesAreRefused(text: String) {
+        #expect(Self.reason(text) == .invalidUnicodeEscape)
+        #expect(Self.reason(#""\u12""#) == .unexpectedEnd(expecting: .hexDigits))
     }
 
     @Test func controlCharactersMustBeEscaped() {
@@ -117,19 +140,19 @@ struct StrictJSONParserTests {
             _ = try Self.parse(#"{"mrn": "x"} y"#)
             Issue.record("parsed")
         } catch {
-            #expect(error == JSONParseError(reason: .trailingData, offset: 13, topLevelKey: nil))
+            #expect(error == JSONParseError(reason: .trailingData, offset: 13, characterOffset: 13, topLevelKey: nil))
         }
     }
 
     @Test func nestingIsBounded() throws {
-        let limit = StrictJSONParser.maximumDepth
+        let limit = JSONParser.Options.message.maximumDepth
         _ = try Self.parse(String(repeating: "[", count: limit) + String(repeating: "]", count: limit))
         #expect(Self.reason(String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)) == .nestingTooDeep(maximum: limit))
         #expect(Self.reason(String(repeating: "{\"a\":", count: 100_000)) == .nestingTooDeep(maximum: limit))
     }
 
     @Test func stringsAreBounded() throws {
-        let limit = StrictJSONParser.maximumStringBytes
+        let limit = JSONParser.Options.message.maximumStringBytes
         #expect(try Self.parse("\"" + String(repeating: "a", count: limit) + "\"") == .string(String(repeating: "a", count: limit)))
         #expect(Self.reason("\"" + String(repeating: "a", count: limit + 1) + "\"") == .stringTooLong(maximumBytes: limit))
         #expect(Self.reason("\"" + String(repeating: "\\u00e9", count: limit / 2 + 1) + "\"") == .stringTooLong(maximumBytes: limit))
