@@ -233,6 +233,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The executable's own logic: the cohort reader of submit.
+        .testTarget(
+            name: "PixlServerTests",
+            dependencies: ["PixlServer", "PixlCore", "PixlTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PixlTestingTests",
             dependencies: ["PixlTesting", "PixlCore"],

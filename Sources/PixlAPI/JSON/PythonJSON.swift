@@ -1,4 +1,4 @@
-import PixlCore
+public import PixlCore
 
 /// Python's `json` module as PIXL's FastAPI service uses it, on top of ``JSONParser``: bodies read as
 /// `json.loads` reads them, errors worded as `json.JSONDecodeError` words them, and values written as
@@ -66,7 +66,7 @@ struct PythonJSONError: Error, Sendable, Hashable {
 
 extension JSONValue {
     /// An object with these members, in this order.
-    static func object(_ members: KeyValuePairs<String, JSONValue>) -> JSONValue {
+    public static func object(_ members: KeyValuePairs<String, JSONValue>) -> JSONValue {
         .object(members.map { Member(key: $0.key, value: $0.value) })
     }
 
@@ -78,7 +78,7 @@ extension JSONValue {
     /// Starlette's `JSONResponse` rendering: `json.dumps(ensure_ascii=False, separators=(",", ":"))`.
     ///
     /// Non-finite floats, which Starlette refuses (500), are written as strings.
-    func serialized() -> String {
+    public func serialized() -> String {
         var out = ""
         write(to: &out)
         return out

@@ -1,10 +1,12 @@
 import Foundation
-import PixlAPI
+import PixlCore
+import PixlTesting
+@testable import PixlServer
 import Testing
 
 struct CohortFileTests {
     private func objects(_ messages: [String]) throws -> [[String: Any]] {
-        try messages.map { try APITestSupport.object($0) }
+        try messages.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
     }
 
     @Test func readsPIXLsCSVColumns() throws {
@@ -69,12 +71,13 @@ struct CohortFileTests {
     }
 
     @Test func readsJSONObjectsAndArrays() throws {
-        let one = APITestSupport.message()
+        func message(mrn: String) -> String { ImagingMessage.synthetic(1).plainJSON().replacingOccurrences(of: "MRN1", with: mrn) }
+        let one = message(mrn: "M1")
         #expect(try CohortFile.messages(from: Array(one.utf8), isCSV: false) == [one])
-        let many = "[\(one) , \(APITestSupport.message(mrn: "M2"))]"
+        let many = "[\(one) , \(message(mrn: "M2"))]"
         let messages = try CohortFile.messages(from: Array(many.utf8), isCSV: false)
         #expect(messages.count == 2)
-        #expect(try APITestSupport.object(messages[1])["mrn"] as? String == "M2")
+        #expect(try objects(messages)[1]["mrn"] as? String == "M2")
         #expect(CohortFile.looksLikeJSON(Array("  [".utf8)))
         #expect(!CohortFile.looksLikeJSON(Array("procedure_id,".utf8)))
         #expect(throws: CohortFileError.self) { try CohortFile.messages(from: Array("42".utf8), isCSV: false) }

@@ -1,11 +1,13 @@
+import Foundation
+import PixlAPI
 import PixlCore
 
 /// Reads a cohort for `pixl-imaging submit`: a CSV in PIXL's columns, or a JSON file holding one message or an
 /// array of them, into JSON message bodies to post to `/messages`.
-public enum CohortFile {
+enum CohortFile {
     /// PIXL's CSV columns; `study_uid`, `series_uid` and `participant_id` may be absent.
-    public static let requiredColumns = ["procedure_id", "mrn", "accession_number", "project_name", "extract_generated_timestamp", "study_date"]
-    public static let optionalColumns = ["study_uid", "series_uid", "participant_id"]
+    static let requiredColumns = ["procedure_id", "mrn", "accession_number", "project_name", "extract_generated_timestamp", "study_date"]
+    static let optionalColumns = ["study_uid", "series_uid", "participant_id"]
 
     /// The messages of a file, each a JSON object (text), in file order.
     ///
@@ -14,12 +16,12 @@ public enum CohortFile {
     /// - Parameters:
     ///   - bytes: the file's contents.
     ///   - isCSV: CSV when true, JSON otherwise (decide by extension or by a leading `{` / `[`).
-    public static func messages(from bytes: [UInt8], isCSV: Bool) throws(CohortFileError) -> [String] {
+    static func messages(from bytes: [UInt8], isCSV: Bool) throws(CohortFileError) -> [String] {
         isCSV ? try csvMessages(bytes) : try jsonMessages(bytes)
     }
 
     /// Whether a file looks like JSON: its first non-blank character is `{` or `[`.
-    public static func looksLikeJSON(_ bytes: [UInt8]) -> Bool {
+    static func looksLikeJSON(_ bytes: [UInt8]) -> Bool {
         let first = bytes.drop { [0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }.first
         return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
     }
@@ -27,9 +29,9 @@ public enum CohortFile {
     static func jsonMessages(_ bytes: [UInt8]) throws(CohortFileError) -> [String] {
         let batch: JSONParser.Batch
         do {
-            batch = try PythonJSON.parseBatch(bytes)
+            batch = try JSONParser.parseBatch(bytes, options: .python)
         } catch {
-            throw CohortFileError(line: nil, problem: "is not valid JSON: \(error.message) at character \(error.position)")
+            throw CohortFileError(line: nil, problem: "is not valid JSON: \(error.reason) at byte \(error.offset)")
         }
         switch batch.value {
         case .object, .array: return batch.items.map { String(decoding: bytes[$0.bytes], as: UTF8.self) }
@@ -41,7 +43,7 @@ public enum CohortFile {
     static func csvMessages(_ bytes: [UInt8]) throws(CohortFileError) -> [String] {
         let rows = try CSVReader.rows(bytes)
         guard let header = rows.first else { throw CohortFileError(line: nil, problem: "is empty: expected a header row") }
-        let columns = header.fields.map { $0.trimmingCharacters(in: " \t") }
+        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         var index: [String: Int] = [:]
         for (position, name) in columns.enumerated() where index[name] == nil { index[name] = position }
         let missing = requiredColumns.filter { index[$0] == nil }
@@ -58,7 +60,7 @@ public enum CohortFile {
             func value(_ column: String) -> String { index[column].map { row.fields[$0] } ?? "" }
             let key = [value("project_name"), value("mrn"), value("accession_number"), value("study_date")]
             guard seen.insert(key).inserted else { continue }
-            let procedureText = value("procedure_id").trimmingCharacters(in: " \t")
+            let procedureText = value("procedure_id").trimmingCharacters(in: .whitespaces)
             guard let procedure = Int64(procedureText) ?? Double(procedureText).flatMap({ $0 == $0.rounded() && abs($0) < 9e15 ? Int64($0) : nil }) else {
                 throw CohortFileError(line: row.line, problem: "procedure_id must be an integer")
             }
@@ -81,31 +83,36 @@ public enum CohortFile {
 }
 
 /// A cohort file that cannot be read; never quotes cell values (they hold patient identifiers).
-public struct CohortFileError: Error, Sendable, Hashable, CustomStringConvertible {
+struct CohortFileError: Error, Sendable, Hashable, CustomStringConvertible {
     /// 1-based line where the problem is, when it is in one row.
-    public var line: Int?
-    public var problem: String
+    var line: Int?
+    var problem: String
 
-    public init(line: Int?, problem: String) {
+    init(line: Int?, problem: String) {
         self.line = line
         self.problem = problem
     }
 
-    public var description: String {
+    var description: String {
         if let line { "line \(line) \(problem)" } else { "the file \(problem)" }
     }
 }
 
+/// Our own reader, because neither CSV library available here reads a malformed cohort safely (measured with
+/// yaslab/CSV.swift 2.5.2 and swiftcsv/SwiftCSV 0.10.0): both accept an unterminated quote and swallow the rest of the
+/// file into one field, CSV.swift also keeps the byte order mark in the first column's name and accepts text after a
+/// closing quote, and neither tells the line of a problem.
+///
 /// RFC 4180 CSV: fields separated by commas, optionally quoted with `"` (a doubled `""` inside quotes is one
 /// quote; quoted fields may hold commas and line breaks); records end with LF or CRLF; a UTF-8 BOM is skipped.
-public enum CSVReader {
-    public struct Row: Sendable, Hashable {
+enum CSVReader {
+    struct Row: Sendable, Hashable {
         /// 1-based line on which the record starts.
-        public var line: Int
-        public var fields: [String]
+        var line: Int
+        var fields: [String]
     }
 
-    public static func rows(_ input: [UInt8]) throws(CohortFileError) -> [Row] {
+    static func rows(_ input: [UInt8]) throws(CohortFileError) -> [Row] {
         var bytes = input[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         guard String(validating: bytes, as: UTF8.self) != nil else {
