@@ -12,6 +12,7 @@ struct JobRow {
     var procedureOccurrenceID: Int64
     var projectName: String
     var extractGeneratedTimestamp: String
+    var priority: Int
     var state: String
     var reason: String?
     var attempts: Int
@@ -31,6 +32,7 @@ struct JobRow {
         guard let date = CalendarDate(iso: studyDate) else { throw bad("study_date") }
         guard let timestamp = ExtractTimestamp(iso: extractGeneratedTimestamp) else { throw bad("extract_generated_timestamp") }
         guard let jobState = JobState(rawValue: state) else { throw bad("state") }
+        guard ImagingMessage.priorities.contains(Int64(priority)) else { throw bad("priority") }
         var jobArchive: Archive?
         if let archive {
             guard let parsed = Archive(rawValue: archive) else { throw bad("archive") }
@@ -48,7 +50,8 @@ struct JobRow {
             studyDate: date,
             procedureOccurrenceID: procedureOccurrenceID,
             projectName: projectName,
-            extractGeneratedTimestamp: timestamp
+            extractGeneratedTimestamp: timestamp,
+            priority: priority
         )
         return Job(
             id: uuid,

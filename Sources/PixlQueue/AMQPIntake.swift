@@ -188,7 +188,7 @@ public final class AMQPIntake<Store: JobStore>: Service {
 
     /// Decodes one delivery; rejects it if invalid, else enqueues it and holds or acknowledges it.
     func handle(_ delivery: AMQPDelivery) async {
-        let message: ImagingMessage
+        var message: ImagingMessage
         do {
             message = try MessageDecoder.decode(delivery.body.readableBytesView)
         } catch {
@@ -204,6 +204,10 @@ public final class AMQPIntake<Store: JobStore>: Service {
                 logger.debug("cannot reject a delivery; the broker will redeliver it", metadata: ["error": "\(error)"])
             }
             return
+        }
+        // PIXL's CLI sends the priority as the AMQP message's (`populate --priority`, 1 to 5; 0 or none: the default).
+        if let priority = delivery.properties.priority, priority > 0 {
+            message.priority = min(Int(priority), Int(ImagingMessage.priorities.upperBound))
         }
         guard let enqueued = await enqueue(message) else { return }  // cancelled: the broker gets it back at close
         let job = enqueued.job

@@ -42,7 +42,8 @@ public actor InMemoryJobStore: JobStore {
 
     public func claimNext(now: Date, lease: Duration) async throws -> Job? {
         let due = entries.values.filter { dueDate(of: $0).map { $0 <= now } ?? false }
-        guard var entry = due.min(by: { $0.sequence < $1.sequence }) else { return nil }
+        // Highest priority first, then oldest.
+        guard var entry = due.min(by: { ($1.job.message.priority, $0.sequence) < ($0.job.message.priority, $1.sequence) }) else { return nil }
         entry.job.state = .inProgress
         entry.job.attempts += 1
         entry.job.updatedAt = now

@@ -15,6 +15,7 @@ public enum JobStoreConformance {
     public enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case enqueueDeduplicatesUnfinishedJobs
         case claimsOldestDueFirst
+        case claimsHighestPriorityFirst
         case retriesAndDeferralsWaitForTheirTime
         case leasesExpireRenewAndRelease
         case recordAppliesTheOutcomeRules
@@ -28,6 +29,7 @@ public enum JobStoreConformance {
         switch check {
         case .enqueueDeduplicatesUnfinishedJobs: try await enqueueDeduplicatesUnfinishedJobs(store)
         case .claimsOldestDueFirst: try await claimsOldestDueFirst(store)
+        case .claimsHighestPriorityFirst: try await claimsHighestPriorityFirst(store)
         case .retriesAndDeferralsWaitForTheirTime: try await retriesAndDeferralsWaitForTheirTime(store)
         case .leasesExpireRenewAndRelease: try await leasesExpireRenewAndRelease(store)
         case .recordAppliesTheOutcomeRules: try await recordAppliesTheOutcomeRules(store)
@@ -86,6 +88,24 @@ public enum JobStoreConformance {
         #expect(claimed == firstBatch + secondBatch)
         // Every job in progress: the next due date is the first lease's end.
         #expect(same(try await store.nextDueDate(), t0 + 31))
+    }
+
+    static func claimsHighestPriorityFirst(_ store: some JobStore) async throws {
+        func message(_ index: Int, priority: Int) -> ImagingMessage {
+            var message = Self.message(index)
+            message.priority = priority
+            return message
+        }
+        let low = try await store.enqueue([message(1, priority: 1), message(2, priority: 1)], now: t0).map(\.job.id)
+        let urgent = try await store.enqueue([message(3, priority: 5)], now: t0 + 1)[0].job
+        let middle = try await store.enqueue([message(4, priority: 3)], now: t0 + 2)[0].job.id
+        #expect(urgent.message.priority == 5)
+        #expect(try await store.job(id: urgent.id)?.message.priority == 5)
+        var claimed: [UUID] = []
+        while let job = try await store.claimNext(now: t0 + 3, lease: .seconds(30)) { claimed.append(job.id) }
+        #expect(claimed == [urgent.id, middle] + low)
+        // Priority does not make another job of the same study.
+        #expect(try await store.enqueue([message(3, priority: 1)], now: t0 + 4)[0].job.id == urgent.id)
     }
 
     static func retriesAndDeferralsWaitForTheirTime(_ store: some JobStore) async throws {

@@ -30,15 +30,34 @@ struct MessagesEndpointTests {
             let body = String(buffer: get.body)
             let job = try APITestSupport.object(body)
             #expect(
-                Set(job.keys) == ["id", "state", "reason", "attempts", "archive", "studies", "project_name", "created_at", "updated_at", "next_attempt_at", "started_at"]
+                Set(job.keys) == [
+                    "id", "state", "reason", "attempts", "archive", "studies", "project_name", "priority", "created_at", "updated_at",
+                    "next_attempt_at", "started_at",
+                ]
             )
             #expect(job["project_name"] as? String == "test-project")
             #expect(job["attempts"] as? Int == 0)
+            #expect(job["priority"] as? Int == 1)
             #expect((job["created_at"] as? String)?.hasSuffix("Z") == true)
             // No patient identifiers in the job object.
             #expect(!body.contains("MRN1") && !body.contains("ACC1"))
         }
         #expect(await store.allJobs.count == 1)
+    }
+
+    @Test func aMessageMayCarryItsPriority() async throws {
+        let store = InMemoryJobStore()
+        let app = try APITestSupport.makeApplication(store: store)
+        let urgent = String(APITestSupport.message().dropLast()) + #","priority":5}"#
+        let wrong = String(APITestSupport.message(mrn: "MRN2").dropLast()) + #","priority":9}"#
+        try await app.test(.router) { client in
+            let post = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: urgent))
+            #expect(post.status == .accepted)
+            let refused = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: wrong))
+            #expect(refused.status == .unprocessableContent)
+            #expect(String(buffer: refused.body).contains(#""field":"priority""#))
+        }
+        #expect(await store.allJobs.map(\.message.priority) == [5])
     }
 
     @Test func identicalUnfinishedMessageReturnsTheSameJob() async throws {

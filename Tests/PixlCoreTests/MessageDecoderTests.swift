@@ -48,6 +48,20 @@ struct MessageDecoderTests {
         #expect(try MessageDecoder.decode(Self.plainBody(["series_uid": "null"])).seriesUID == "")
     }
 
+    @Test func priorityIsOptionalFromOneToFive() throws {
+        #expect(try MessageDecoder.decode(Self.plainBody()).priority == 1)
+        let urgent = try MessageDecoder.decode(Self.plainBody(["priority": "5"]))
+        #expect(urgent.priority == 5)
+        #expect(try MessageDecoder.decode(Array(urgent.plainJSON().utf8)) == urgent)
+        #expect(!(try MessageDecoder.decode(Self.plainBody())).plainJSON().contains("priority"))
+        for (value, problem) in [
+            ("0", MessageDecodingError.Problem.invalidValue("not from 1 to 5")), ("6", .invalidValue("not from 1 to 5")),
+            ("\"5\"", .wrongType(expected: "an integer")), ("2.5", .wrongType(expected: "an integer")),
+        ] {
+            #expect(Self.error(decoding: Self.plainBody(["priority": value])) == MessageDecodingError(field: "priority", problem: problem), "\(value)")
+        }
+    }
+
     @Test func plainFormTimestampWithoutOffsetIsNaive() throws {
         let message = try MessageDecoder.decode(Self.plainBody(["extract_generated_timestamp": "\"2024-01-02T03:04:05.5\""]))
         #expect(message.extractGeneratedTimestamp.description == "2024-01-02T03:04:05.500000")

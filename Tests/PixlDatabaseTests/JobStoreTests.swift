@@ -31,6 +31,29 @@ enum StoreScenarios {
         }
     }
 
+    /// A job stored before `pixl_imaging_0002` keeps its row through the upgrade, at the default priority.
+    static func jobsFromBeforePriorityAreKept(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            try await db.migrate(to: "pixl_imaging_0001")
+            let id = UUID()
+            let seq = backend == .sqlite ? "seq, " : ""
+            try await db.execute(
+                """
+                INSERT INTO \(db.table("imaging_job")) (id, \(seq)mrn, accession_number, study_uid, series_uid, study_date,
+                    procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies, created_at, updated_at)
+                VALUES ('\(id.uuidString.lowercased())', \(backend == .sqlite ? "1, " : "")'M', 'A', '1.2.3', '', '2024-01-02', 7, 'proj',
+                    '2024-01-02T03:04:05+00:00', 'queued', 0, '[]', '2025-01-01 00:00:00', '2025-01-01 00:00:00')
+                """
+            )
+            try await db.migrate()
+            try await db.withStore { (store: any JobStore) async throws -> Void in
+                let job = try #require(try await store.job(id: id))
+                #expect(job.message.priority == 1 && job.state == .queued)
+                #expect(try await store.claimNext(now: Date(), lease: .seconds(30))?.id == id)
+            }
+        }
+    }
+
     static func unmigratedDatabaseFails(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             try await db.migrate(to: Revisions.pixlHead)
@@ -47,6 +70,7 @@ struct SQLiteJobStoreTests {
     func conforms(_ check: JobStoreConformance.Check) async throws { try await StoreScenarios.conforms(check, .sqlite) }
     @Test func failingBatchWritesNothing() async throws { try await StoreScenarios.failingBatchWritesNothing(.sqlite) }
     @Test func unmigratedDatabaseFails() async throws { try await StoreScenarios.unmigratedDatabaseFails(.sqlite) }
+    @Test func jobsFromBeforePriorityAreKept() async throws { try await StoreScenarios.jobsFromBeforePriorityAreKept(.sqlite) }
 
     @Test func usesWAL() async throws {
         try await TestDatabase.with(.sqlite) { db in
@@ -62,4 +86,5 @@ struct PostgresJobStoreTests {
     func conforms(_ check: JobStoreConformance.Check) async throws { try await StoreScenarios.conforms(check, .postgres) }
     @Test func failingBatchWritesNothing() async throws { try await StoreScenarios.failingBatchWritesNothing(.postgres) }
     @Test func unmigratedDatabaseFails() async throws { try await StoreScenarios.unmigratedDatabaseFails(.postgres) }
+    @Test func jobsFromBeforePriorityAreKept() async throws { try await StoreScenarios.jobsFromBeforePriorityAreKept(.postgres) }
 }

@@ -69,6 +69,22 @@ struct AMQPIntakeTests {
         }
     }
 
+    /// PIXL's `populate --priority` sets the AMQP priority: it becomes the job's; none (or 0) is the default, 1.
+    @Test func theAMQPPriorityBecomesTheJobs() async throws {
+        let queue = Broker.queueName("priority")
+        defer { Broker.delete(queue) }
+        try await Broker.declare(queue)
+        try await Broker.publish([body(plainMessage(1))], to: queue)
+        try await Broker.publish([body(plainMessage(2))], to: queue, priority: 4)
+        try await Broker.publish([body(plainMessage(3))], to: queue, priority: 9)
+        let harness = IntakeHarness(queue: queue, prefetch: 3)
+        try await harness.run {
+            try await eventually("three jobs") { await harness.jobs().count == 3 }
+        }
+        let priorities = Dictionary(uniqueKeysWithValues: await harness.jobs().map { ($0.message.procedureOccurrenceID, $0.message.priority) })
+        #expect(priorities == [1: 1, 2: 4, 3: 5])
+    }
+
     @Test func invalidBodiesAreDeadLetteredWhileValidOnesBehindThemFlow() async throws {
         let queue = Broker.queueName("dlx")
         let deadLetters = queue + "-dead"

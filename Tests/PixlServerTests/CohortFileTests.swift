@@ -70,6 +70,17 @@ struct CohortFileTests {
         }
     }
 
+    @Test func submitPriorityIsSetOnEveryMessage() throws {
+        let csv = "procedure_id,mrn,accession_number,project_name,extract_generated_timestamp,study_date\n1,m,a,p,2024-01-01T00:00:00,2024-01-01\n"
+        #expect(try objects(try CohortFile.messages(from: Array(csv.utf8), isCSV: true, priority: 4)).map { $0["priority"] as? Int } == [4])
+        #expect(try objects(try CohortFile.messages(from: Array(csv.utf8), isCSV: true)).map { $0["priority"] == nil } == [true])
+        // A JSON message keeps its fields; an empty cell written as NaN (PIXL's wire form) stays empty (null).
+        let json = #"[{"mrn": NaN, "priority": 1, "project_name": "p"}]"#
+        let rewritten = try CohortFile.messages(from: Array(json.utf8), isCSV: false, priority: 2)
+        #expect(rewritten == [#"{"mrn":null,"project_name":"p","priority":2}"#])
+        #expect(try CohortFile.messages(from: Array(json.utf8), isCSV: false) == [#"{"mrn": NaN, "priority": 1, "project_name": "p"}"#])
+    }
+
     @Test func readsJSONObjectsAndArrays() throws {
         func message(mrn: String) -> String { ImagingMessage.synthetic(1).plainJSON().replacingOccurrences(of: "MRN1", with: mrn) }
         let one = message(mrn: "M1")

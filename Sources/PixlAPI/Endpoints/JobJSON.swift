@@ -15,6 +15,7 @@ extension Job {
             "archive": archive.map { .string($0.rawValue) } ?? .null,
             "studies": .array(studies.map(JSONValue.string)),
             "project_name": .string(message.projectName),
+            "priority": .integer(Int64(message.priority)),
             "created_at": .string(ISO8601UTC.format(createdAt)),
             "updated_at": .string(ISO8601UTC.format(updatedAt)),
             "next_attempt_at": nextAttemptAt.map { .string(ISO8601UTC.format($0)) } ?? .null,

@@ -2,7 +2,8 @@ extension ImagingMessage {
     /// The message in the plain JSON encoding of SPEC §2, as the job store persists it.
     ///
     /// Keys in PIXL's field order with `series_uid` always present, dates as `YYYY-MM-DD`, the
-    /// timestamp as Python's `isoformat()`, no whitespace. For a validated message,
+    /// timestamp as Python's `isoformat()`, no whitespace; `priority` last, only when it is not the default.
+    /// For a validated message,
     /// `MessageDecoder.decode(message.plainJSON().utf8) == message`.
     ///
     /// ```swift
@@ -21,7 +22,8 @@ extension ImagingMessage {
             (.projectName, Self.jsonString(projectName)),
             (.extractGeneratedTimestamp, Self.jsonString(extractGeneratedTimestamp.description)),
         ]
-        return "{" + members.map { "\"\($0.0.rawValue)\":\($0.1)" }.joined(separator: ",") + "}"
+        let priority = priority == Self.defaultPriority ? [] : [(MessageField.priority, String(priority))]
+        return "{" + (members + priority).map { "\"\($0.0.rawValue)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, everything else as UTF-8.

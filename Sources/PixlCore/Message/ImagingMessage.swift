@@ -18,6 +18,13 @@ public struct ImagingMessage: Sendable, Hashable {
     public var procedureOccurrenceID: Int64
     public var projectName: String
     public var extractGeneratedTimestamp: ExtractTimestamp
+    /// How soon the job is claimed, 1 (default) to 5 (first): PIXL's `populate --priority`, sent as the AMQP
+    /// priority. Not part of ``identity``: the same study asked twice is one job.
+    public var priority: Int
+
+    /// The priorities a message may have.
+    public static let priorities: ClosedRange<Int64> = 1...5
+    public static let defaultPriority = 1
 
     // MARK: Initialization
 
@@ -29,7 +36,8 @@ public struct ImagingMessage: Sendable, Hashable {
         studyDate: CalendarDate,
         procedureOccurrenceID: Int64,
         projectName: String,
-        extractGeneratedTimestamp: ExtractTimestamp
+        extractGeneratedTimestamp: ExtractTimestamp,
+        priority: Int = ImagingMessage.defaultPriority
     ) {
         self.mrn = mrn
         self.accessionNumber = accessionNumber
@@ -39,6 +47,7 @@ public struct ImagingMessage: Sendable, Hashable {
         self.procedureOccurrenceID = procedureOccurrenceID
         self.projectName = projectName
         self.extractGeneratedTimestamp = extractGeneratedTimestamp
+        self.priority = priority
     }
 
     // MARK: Methods

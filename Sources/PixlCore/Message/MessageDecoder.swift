@@ -9,7 +9,8 @@
 ///   Only those known shapes are rebuilt; any other `py/object`, `py/type`, `py/function` or `py/reduce`
 ///   name is refused, never interpreted.
 ///
-/// In both, `null` or `NaN` in `mrn`, `accession_number`, `study_uid` and `series_uid` means an empty
+/// Both take an optional `priority`, an integer from 1 to 5 (default 1). In both, `null` or `NaN` in `mrn`,
+/// `accession_number`, `study_uid` and `series_uid` means an empty
 /// string; unknown keys, duplicate keys and missing required fields are refused.
 ///
 /// ```swift
@@ -89,6 +90,7 @@ private struct Fields {
     var procedureOccurrenceID: Int64?
     var projectName: String?
     var extractGeneratedTimestamp: ExtractTimestamp?
+    var priority: Int?
 
     mutating func decodePlain(_ field: MessageField, _ value: JSONValue) throws(MessageDecodingError) {
         switch field {
@@ -104,6 +106,8 @@ private struct Fields {
             guard case .string(let text) = value else { throw wrongType("an ISO 8601 date-time string") }
             guard let timestamp = ExtractTimestamp(iso: text) else { throw invalid("not an ISO 8601 date-time") }
             extractGeneratedTimestamp = timestamp
+        case .priority:
+            try setPriority(value)
         }
     }
 
@@ -140,7 +144,16 @@ private struct Fields {
             case .date(let date): extractGeneratedTimestamp = ExtractTimestamp(date: date)
             default: throw wrongType("a pickled datetime")
             }
+        case .priority:
+            try setPriority(value)
         }
+    }
+
+    /// An integer from 1 to 5 (``ImagingMessage/priorities``).
+    private mutating func setPriority(_ value: JSONValue) throws(MessageDecodingError) {
+        let number = try integer(value)
+        guard ImagingMessage.priorities.contains(number) else { throw invalid("not from 1 to 5") }
+        priority = Int(number)
     }
 
     /// Identifier fields and the project name; `null` (or `NaN`) is an empty identifier.
@@ -183,7 +196,7 @@ private struct Fields {
         return ImagingMessage(
             mrn: mrn, accessionNumber: accessionNumber, studyUID: studyUID, seriesUID: seriesUID ?? "",
             studyDate: studyDate, procedureOccurrenceID: procedureOccurrenceID, projectName: projectName,
-            extractGeneratedTimestamp: extractGeneratedTimestamp)
+            extractGeneratedTimestamp: extractGeneratedTimestamp, priority: priority ?? ImagingMessage.defaultPriority)
     }
 
     private func missing(_ field: MessageField) -> MessageDecodingError {

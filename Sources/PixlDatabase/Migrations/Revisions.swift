@@ -30,6 +30,7 @@ public enum Revisions {
         addStudyUIDColumnToImageTable,
         addPseudoPatientIDColumnToImageTable,
         createImagingJobTable,
+        addPriorityAndStudyRecords,
     ]
 
     /// PIXL's own head revision: the last one PIXL's Python tools know.
@@ -135,6 +136,22 @@ public enum Revisions {
             "CREATE INDEX ix_imaging_job_created ON \(t.imagingJob) (created_at)",
             "CREATE INDEX ix_imaging_job_state_created ON \(t.imagingJob) (state, created_at)",
             "CREATE INDEX ix_imaging_job_project_created ON \(t.imagingJob) (project_name, created_at)",
+        ]
+    }
+
+    /// Issue "pull exactly what was asked": a job's priority (1 to 5, claimed highest first, then oldest) and what it
+    /// holds of each study (Orthanc id, StudyInstanceUID, archive, expected and present instances, per series) as JSON.
+    /// `studies` keeps the Orthanc ids alone, as before, for readers of the earlier schema.
+    static let addPriorityAndStudyRecords = Revision(id: "pixl_imaging_0002", summary: "Add priority and study records to imaging_job") { _, t in
+        [
+            """
+            ALTER TABLE \(t.imagingJob) ADD COLUMN priority SMALLINT NOT NULL DEFAULT 1 \
+            CONSTRAINT imaging_job_priority_check CHECK (priority BETWEEN 1 AND 5)
+            """,
+            "ALTER TABLE \(t.imagingJob) ADD COLUMN study_records TEXT NOT NULL DEFAULT '[]'",
+            // Claim order: unfinished jobs, highest priority first, then oldest.
+            "DROP INDEX \(t.qualified("ix_imaging_job_claim"))",
+            "CREATE INDEX ix_imaging_job_claim ON \(t.imagingJob) (priority DESC, seq) WHERE state IN \(unfinishedStates)",
         ]
     }
 }

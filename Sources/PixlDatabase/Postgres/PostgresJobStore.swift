@@ -100,16 +100,18 @@ public struct PostgresJobStore: JobStore {
                 let rows = try await connection.query(
                     """
                     INSERT INTO \(unescaped: table) (id, mrn, accession_number, study_uid, series_uid, study_date,
-                        procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies,
+                        procedure_occurrence_id, project_name, extract_generated_timestamp, priority, state, attempts, studies,
                         created_at, updated_at)
                     SELECT m.id, m.mrn, m.accession_number, m.study_uid, m.series_uid, m.study_date::date,
-                        m.procedure_occurrence_id, m.project_name, m.extract_generated_timestamp, 'queued', 0, '[]', \(now), \(now)
+                        m.procedure_occurrence_id, m.project_name, m.extract_generated_timestamp, m.priority, 'queued', 0, '[]',
+                        \(now), \(now)
                     FROM unnest(\(newIDs), \(newMessages.map(\.mrn)), \(newMessages.map(\.accessionNumber)),
                                 \(newMessages.map(\.studyUID)), \(newMessages.map(\.seriesUID)),
                                 \(newMessages.map(\.studyDate.description)), \(newMessages.map(\.procedureOccurrenceID)),
-                                \(newMessages.map(\.projectName)), \(newMessages.map(\.extractGeneratedTimestamp.description)))
+                                \(newMessages.map(\.projectName)), \(newMessages.map(\.extractGeneratedTimestamp.description)),
+                                \(newMessages.map { Int16($0.priority) }))
                          WITH ORDINALITY AS m(id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id,
-                                              project_name, extract_generated_timestamp, ordinal)
+                                              project_name, extract_generated_timestamp, priority, ordinal)
                     ORDER BY m.ordinal
                     RETURNING \(unescaped: Self.columns)
                     """,
@@ -145,7 +147,7 @@ public struct PostgresJobStore: JobStore {
                   AND (state = 'queued'
                        OR (state IN ('retry', 'deferred') AND next_attempt_at <= \(now))
                        OR (state = 'in_progress' AND lease_expires_at <= \(now)))
-                ORDER BY seq
+                ORDER BY priority DESC, seq
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
             RETURNING \(unescaped: Self.columns)
@@ -252,7 +254,7 @@ public struct PostgresJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date::text AS study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
+        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
         """
 
     static func firstJob(_ rows: PostgresRowSequence) async throws -> Job? {
@@ -279,6 +281,7 @@ public struct PostgresJobStore: JobStore {
             procedureOccurrenceID: cells["procedure_occurrence_id"].decode(Int64.self),
             projectName: cells["project_name"].decode(String.self),
             extractGeneratedTimestamp: cells["extract_generated_timestamp"].decode(String.self),
+            priority: Int(cells["priority"].decode(Int16.self)),
             state: cells["state"].decode(String.self),
             reason: cells["reason"].decode(String?.self),
             attempts: cells["attempts"].decode(Int.self),

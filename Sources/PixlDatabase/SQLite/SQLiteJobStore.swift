@@ -78,9 +78,9 @@ public final class SQLiteJobStore: JobStore {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO imaging_job (id, seq, mrn, accession_number, study_uid, series_uid, study_date,
-                        procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies,
+                        procedure_occurrence_id, project_name, extract_generated_timestamp, priority, state, attempts, studies,
                         created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '[]', ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '[]', ?, ?)
                     """
             )
             // The write transaction is serialised, so the batch can number its rows from the current maximum.
@@ -100,7 +100,7 @@ public final class SQLiteJobStore: JobStore {
                 try insert.execute(arguments: [
                     Self.key(id), seq, message.mrn, message.accessionNumber, message.studyUID, message.seriesUID,
                     message.studyDate.description, message.procedureOccurrenceID, message.projectName,
-                    message.extractGeneratedTimestamp.description, now, now,
+                    message.extractGeneratedTimestamp.description, message.priority, now, now,
                 ])
                 let job = Job(id: id, message: message, state: .queued, createdAt: now, updatedAt: now)
                 results.append(EnqueuedJob(job: job, isNew: true))
@@ -123,7 +123,7 @@ public final class SQLiteJobStore: JobStore {
                           AND (state = 'queued'
                                OR (state IN ('retry', 'deferred') AND next_attempt_at <= ?)
                                OR (state = 'in_progress' AND lease_expires_at <= ?))
-                        ORDER BY seq LIMIT 1)
+                        ORDER BY priority DESC, seq LIMIT 1)
                     RETURNING \(Self.columns)
                     """,
                 arguments: [leaseEnd, now, now, now, now]
@@ -244,7 +244,7 @@ public final class SQLiteJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
+        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
         """
 
     static func job(_ row: Row) throws -> Job {
@@ -261,6 +261,7 @@ public final class SQLiteJobStore: JobStore {
             procedureOccurrenceID: row["procedure_occurrence_id"],
             projectName: row["project_name"],
             extractGeneratedTimestamp: row["extract_generated_timestamp"],
+            priority: row["priority"],
             state: row["state"],
             reason: row["reason"],
             attempts: row["attempts"],

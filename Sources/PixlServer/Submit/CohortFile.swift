@@ -16,8 +16,21 @@ enum CohortFile {
     /// - Parameters:
     ///   - bytes: the file's contents.
     ///   - isCSV: CSV when true, JSON otherwise (decide by extension or by a leading `{` / `[`).
-    static func messages(from bytes: [UInt8], isCSV: Bool) throws(CohortFileError) -> [String] {
-        isCSV ? try csvMessages(bytes) : try jsonMessages(bytes)
+    ///   - priority: set as every message's `priority` (`submit --priority`), when given.
+    static func messages(from bytes: [UInt8], isCSV: Bool, priority: Int? = nil) throws(CohortFileError) -> [String] {
+        if isCSV { return try csvMessages(bytes).map { prioritized($0, priority).serialized() } }
+        let items = try jsonMessages(bytes)
+        // Sent as written, unless a priority is to be set.
+        guard priority != nil else { return items.map { String(decoding: bytes[$0.bytes], as: UTF8.self) } }
+        return items.map { prioritized($0.value, priority).serialized() }
+    }
+
+    /// `message` with its `priority` set to `priority`, when given.
+    private static func prioritized(_ message: JSONValue, _ priority: Int?) -> JSONValue {
+        guard let priority, case .object(var members) = message else { return message }
+        members.removeAll { $0.key == "priority" }
+        members.append(.init(key: "priority", value: .integer(Int64(priority))))
+        return .object(members)
     }
 
     /// Whether a file looks like JSON: its first non-blank character is `{` or `[`.
@@ -26,21 +39,25 @@ enum CohortFile {
         return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
     }
 
-    static func jsonMessages(_ bytes: [UInt8]) throws(CohortFileError) -> [String] {
+    static func jsonMessages(_ bytes: [UInt8]) throws(CohortFileError) -> [JSONParser.Batch.Item] {
+        // As Python reads it, but for `NaN` (an empty CSV cell in PIXL's wire form): null, which means the same to the
+        // service and survives being written again.
+        var options = JSONParser.Options.python
+        options.nonFiniteNumbers = .nanAsNull
         let batch: JSONParser.Batch
         do {
-            batch = try JSONParser.parseBatch(bytes, options: .python)
+            batch = try JSONParser.parseBatch(bytes, options: options)
         } catch {
             throw CohortFileError(line: nil, problem: "is not valid JSON: \(error.reason) at byte \(error.offset)")
         }
         switch batch.value {
-        case .object, .array: return batch.items.map { String(decoding: bytes[$0.bytes], as: UTF8.self) }
+        case .object, .array: return batch.items
         default:
             throw CohortFileError(line: nil, problem: "must hold a message object or an array of them")
         }
     }
 
-    static func csvMessages(_ bytes: [UInt8]) throws(CohortFileError) -> [String] {
+    static func csvMessages(_ bytes: [UInt8]) throws(CohortFileError) -> [JSONValue] {
         let rows = try CSVReader.rows(bytes)
         guard let header = rows.first else { throw CohortFileError(line: nil, problem: "is empty: expected a header row") }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -51,7 +68,7 @@ enum CohortFile {
             throw CohortFileError(line: header.line, problem: "lacks the column(s) \(missing.joined(separator: ", ")) (PIXL's columns: \((requiredColumns + optionalColumns).joined(separator: ", ")))")
         }
         var seen: Set<[String]> = []
-        var messages: [String] = []
+        var messages: [JSONValue] = []
         for row in rows.dropFirst() {
             if row.fields.allSatisfy(\.isEmpty) { continue }  // blank line
             guard row.fields.count == columns.count else {
@@ -76,7 +93,7 @@ enum CohortFile {
                 .init(key: "project_name", value: .string(value("project_name"))),
                 .init(key: "extract_generated_timestamp", value: .string(value("extract_generated_timestamp"))),
             ]
-            messages.append(JSONValue.object(members).serialized())
+            messages.append(JSONValue.object(members))
         }
         return messages
     }

@@ -27,6 +27,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Bearer token (default: $PIXL_IMAGING_API_TOKEN).")
     var token: String?
 
+    @Option(help: "Priority of every message, 1 (default) to 5: claimed highest first (as PIXL's `populate --priority`).")
+    var priority: Int?
+
     @Option(help: "Messages per request.")
     var batchSize: Int = 500
 
@@ -40,6 +43,7 @@ struct SubmitCommand: AsyncParsableCommand {
     var pollInterval: Double = 2
 
     func validate() throws {
+        if let priority { guard (1...5).contains(priority) else { throw ValidationError("--priority must be from 1 to 5") } }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
@@ -56,7 +60,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let isCSV = file.lowercased().hasSuffix(".csv") || (!file.lowercased().hasSuffix(".json") && !CohortFile.looksLikeJSON(bytes))
         let messages: [String]
         do {
-            messages = try CohortFile.messages(from: bytes, isCSV: isCSV)
+            messages = try CohortFile.messages(from: bytes, isCSV: isCSV, priority: priority)
         } catch {
             throw ValidationError("\(file): \(error)")
         }

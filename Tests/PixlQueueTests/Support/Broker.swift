@@ -55,11 +55,11 @@ enum Broker {
     }
 
     /// Publishes with confirms, persistent, to the default exchange.
-    static func publish(_ bodies: [[UInt8]], to queue: String) async throws {
+    static func publish(_ bodies: [[UInt8]], to queue: String, priority: UInt8? = nil) async throws {
         try await withChannel { channel in
             try await channel.confirmSelect()
             for body in bodies {
-                try await channel.publish(ByteBuffer(bytes: body), routingKey: queue)
+                try await channel.publish(ByteBuffer(bytes: body), routingKey: queue, properties: AMQPProperties(deliveryMode: .persistent, priority: priority))
             }
         }
     }
