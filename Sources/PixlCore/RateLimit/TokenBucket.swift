@@ -133,7 +133,7 @@ public actor TokenBucket<C: Clock> where C.Duration == Duration {
         let now = clock.now
         let elapsed = stamp.duration(to: now)
         if elapsed > .zero, rate > 0 {
-            tokens = min(Double(capacity), tokens + elapsed.inSeconds * rate)
+            tokens = min(Double(capacity), tokens + elapsed.seconds * rate)
         }
         stamp = now
     }
@@ -208,13 +208,5 @@ public struct InvalidRateError: Error, Sendable, Hashable, CustomStringConvertib
 
     public var description: String {
         rate.isFinite ? "the rate must not be negative (had \(rate))" : "the rate must be a finite number (had \(rate))"
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var inSeconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
     }
 }
