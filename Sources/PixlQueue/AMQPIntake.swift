@@ -1,5 +1,5 @@
 public import AMQPClient
-public import Foundation
+import Foundation
 public import Logging
 public import PixlCore
 public import ServiceLifecycle

@@ -67,7 +67,7 @@ extension StoreCommand {
                     claimed.append(Double(total) / elapsed.seconds)
                 }
                 if case .postgres(let server) = base.backend {
-                    try await Database.withPostgresClient(server, retryFor: .seconds(5), logger: logger) { client in
+                    _ = try await Database.withPostgresClient(server, retryFor: .seconds(5), logger: logger) { client in
                         try await client.query("DROP SCHEMA \(unescaped: configuration.schema) CASCADE")
                     }
                 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs a command to completion for a test (a project script, a Python client) and returns what it printed.
 public enum CommandRunner {

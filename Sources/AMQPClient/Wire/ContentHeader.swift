@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// The `basic` class content properties, sent in a content header frame before the body.
 public struct AMQPProperties: Sendable, Hashable {

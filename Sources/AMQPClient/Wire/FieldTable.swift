@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// One value of an AMQP field table or field array, covering every type RabbitMQ understands.
 ///

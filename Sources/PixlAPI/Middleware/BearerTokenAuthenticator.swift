@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 public import HummingbirdAuth
 
 /// Whoever presented the API's bearer token (`PIXL_IMAGING_API_TOKEN`): the operator or PIXL's CLI.

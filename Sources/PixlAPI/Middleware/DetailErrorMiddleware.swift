@@ -1,6 +1,6 @@
 import HTTPTypes
 import Logging
-public import Hummingbird
+import Hummingbird
 
 /// Turns every error into `{"detail": …}`, as PIXL's FastAPI answers: an ``APIError`` as it says, a 401 with
 /// `WWW-Authenticate: Bearer`, anything else (a store failure, …) into a bare 500 that says nothing that could

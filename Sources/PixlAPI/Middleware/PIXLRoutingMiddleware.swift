@@ -1,5 +1,5 @@
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 
 /// Answers requests that no route serves exactly as PIXL's FastAPI (Starlette) does, byte for byte:
 /// a path with or without a trailing slash too many → `307` to the other one (`redirect_slashes`); a known

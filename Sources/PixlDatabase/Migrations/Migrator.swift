@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 
 /// What the ``Migrator`` needs of a database: the revision it is at, and one transaction that applies a step.
 protocol MigrationDriver: Sendable {

@@ -145,7 +145,7 @@ public final class SQLiteJobStore: JobStore {
 
     @discardableResult
     public func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job {
-        let row = try await pool.write { db in
+        let job = try await pool.write { db in
             try Row.fetchOne(
                 db,
                 sql: """
@@ -159,10 +159,10 @@ public final class SQLiteJobStore: JobStore {
                     result.state.rawValue, result.reason, result.archive?.rawValue, result.studies.map(JobSQL.studiesJSON),
                     result.nextAttemptAt, now, Self.key(id),
                 ]
-            )
+            ).map(Self.job)
         }
-        guard let row else { throw JobStoreError(.jobNotFound, jobID: id) }
-        return try Self.job(row)
+        guard let job else { throw JobStoreError(.jobNotFound, jobID: id) }
+        return job
     }
 
     public func release(_ id: UUID, now: Date) async throws {
