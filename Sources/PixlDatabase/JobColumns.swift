@@ -82,17 +82,17 @@ enum JobSQL {
         return now.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
     }
 
-    /// When a job in `outcome`'s state is next due (`nil` for final states).
-    static func nextAttempt(for outcome: PipelineOutcome, now: Date) -> Date? {
+    /// When a job in `outcome`'s state is next due (`nil` for final states); a retry at `retryAt`, or at once.
+    static func nextAttempt(for outcome: PipelineOutcome, retryAt: Date?, now: Date) -> Date? {
         switch outcome {
         case .deferred(let until, _): until
-        case .retry(let after, _): date(now, plus: after)
+        case .retry: retryAt ?? now
         case .succeeded, .discarded, .failed: nil
         }
     }
 
     /// The studies column after `outcome`: replaced on success, kept otherwise.
     static func studies(for outcome: PipelineOutcome) -> String? {
-        if case .succeeded(_, let studies) = outcome { studiesJSON(studies) } else { nil }
+        if case .succeeded = outcome { studiesJSON(outcome.succeededStudyIDs) } else { nil }
     }
 }

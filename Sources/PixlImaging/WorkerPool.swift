@@ -139,7 +139,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         jobLogger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
         let logger = jobLogger
         let outcome = await withTaskGroup(of: PipelineOutcome?.self) { group in
-            group.addTask { await self.pipeline.process(job.message, attempt: job.attempts, logger: logger) }
+            group.addTask { await self.pipeline.process(job.message, logger: logger) }
             group.addTask {
                 while (try? await Task.sleep(for: self.configuration.lease / 3)) != nil {
                     try? await self.store.renewLease(of: job.id, now: Date(), lease: self.configuration.lease)
@@ -148,7 +148,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
             }
             let outcome = await group.next() ?? nil
             group.cancelAll()
-            return outcome ?? .retry(after: .zero, reason: "interrupted")
+            return outcome ?? .retry(reason: "interrupted")
         }
         do {
             if Task.isCancelled {
@@ -158,8 +158,9 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
                 logger.notice("job released back to the store at shutdown")
                 return
             }
-            let final = finalised(outcome, attempts: job.attempts)
-            try await store.record(final, for: job.id, now: Date())
+            let now = Date()
+            let (final, retryAt) = finalised(outcome, attempts: job.attempts, now: now)
+            try await store.record(final, retryAt: retryAt, for: job.id, now: now)
             metrics.recordOutcome(final.state)
             onRecorded(job.id, final.state)
             logger.info("job \(final.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
@@ -169,13 +170,14 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient>: Service {
         }
     }
 
-    /// A retry waits for an exponential back-off, and past the attempt budget ends failed with the last error.
-    private func finalised(_ outcome: PipelineOutcome, attempts: Int) -> PipelineOutcome {
-        guard case .retry(_, let reason) = outcome else { return outcome }
+    /// The one place retry timing is decided: a retry waits for an exponential back-off, and past the
+    /// attempt budget ends failed with the last reason and the studies' counts.
+    private func finalised(_ outcome: PipelineOutcome, attempts: Int, now: Date) -> (PipelineOutcome, retryAt: Date?) {
+        guard case .retry(let reason, let studies) = outcome else { return (outcome, nil) }
         guard configuration.retryPolicy.allowsRetry(afterAttempt: attempts) else {
-            return .failed(error: "gave up after \(attempts) attempts: \(reason)")
+            return (.failed(error: "gave up after \(attempts) attempts: \(reason)", studies: studies), nil)
         }
-        return .retry(after: configuration.retryPolicy.delay(afterAttempt: attempts), reason: reason)
+        return (outcome, now.addingTimeInterval(configuration.retryPolicy.delay(afterAttempt: attempts).seconds))
     }
 
     /// Lets in-flight jobs finish for up to `drainTimeout`, then cancels them (they release themselves).

@@ -68,7 +68,7 @@ public struct HTTPOrthancClient: OrthancClient {
 
     public func job(id: String) async throws -> OrthancJob? {
         do {
-            let job: JobBody = try await call(.GET, "/jobs/\(id)", route: "/jobs/{id}")
+            let job: JobBody = try await call(.GET, "/jobs/\(Self.escape(id))", route: "/jobs/{id}")
             return job.job
         } catch let error as OrthancError where error.status == 404 {
             return nil
@@ -78,47 +78,84 @@ public struct HTTPOrthancClient: OrthancClient {
     public func findStudies(matching query: [String: String]) async throws -> [OrthancStudy] {
         let body = FindBody(Level: "Study", Query: query, Expand: true)
         let studies: [StudyBody] = try await call(.POST, "/tools/find", route: "/tools/find", body: body)
-        return studies.map { OrthancStudy(id: $0.ID, studyInstanceUID: $0.MainDicomTags["StudyInstanceUID"] ?? "") }
+        return try studies.map { study in
+            OrthancStudy(
+                id: try Self.checkedID(study.ID, request: "POST /tools/find"),
+                studyInstanceUID: study.MainDicomTags["StudyInstanceUID"]?.text(upTo: Self.maximumValueLength) ?? "",
+                patientID: study.PatientMainDicomTags?["PatientID"]?.text(upTo: Self.maximumValueLength),
+                accessionNumber: study.MainDicomTags["AccessionNumber"]?.text(upTo: Self.maximumValueLength)
+            )
+        }
     }
 
     public func projectName(ofStudy id: String) async throws -> String? {
-        let tags: [String: SharedTag] = try await call(.GET, "/studies/\(id)/shared-tags?short", route: "/studies/{id}/shared-tags")
+        let tags: [String: SharedTag] = try await call(.GET, "/studies/\(Self.escape(id))/shared-tags?short", route: "/studies/{id}/shared-tags")
         guard case .string(let value) = tags[ProjectTag.projectElement] else { return nil }
         return value.trimmingCharacters(in: .whitespaces)
     }
 
-    public func queryStudies(modality: String, query: [String: String]) async throws -> QueryResult {
-        let body = QueryBody(Level: "Study", Query: query, Normalize: false)
-        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/query", route: "/modalities/{modality}/query", body: body)
-        let indexes: [String] = try await call(.GET, "/queries/\(created.ID)/answers", route: "/queries/{id}/answers")
-        var answers: [QueryAnswer] = []
-        for index in indexes {
-            let content: [String: SharedTag] = try await call(.GET, "/queries/\(created.ID)/answers/\(index)/content?short", route: "/queries/{id}/answers/{n}/content")
-            answers.append(
-                QueryAnswer(studyInstanceUID: content["0020,000d"]?.text, instanceAvailability: content["0008,0056"]?.text)
-            )
+    public func query(_ level: QueryLevel, modality: String, keys: [String: String]) async throws -> QueryResult {
+        let body = QueryBody(Level: level.rawValue, Query: keys, Normalize: false)
+        let path = "/modalities/\(Self.escape(modality))/query"
+        let created: CreatedBody = try await call(.POST, path, route: "/modalities/{modality}/query", body: body)
+        let id = try Self.checkedID(created.ID, request: "POST \(path)")
+        let contents: [[String: SharedTag]] = try await call(.GET, "/queries/\(id)/answers?expand&short", route: "/queries/{id}/answers")
+        guard contents.count <= Self.maximumAnswers else {
+            throw OrthancError(code: .badResponse, request: "GET /queries/\(id)/answers", detail: "more than \(Self.maximumAnswers) answers")
         }
-        return QueryResult(id: created.ID, answers: answers)
+        return QueryResult(id: id, level: level, answers: contents.enumerated().map { Self.answer($1, index: $0) })
     }
 
     public func retrieve(queryID: String, targetAET: String) async throws -> String {
-        let created: CreatedBody = try await call(.POST, "/queries/\(queryID)/retrieve", route: "/queries/{id}/retrieve", body: RetrieveBody(TargetAet: targetAET, Synchronous: false))
-        return created.ID
+        let body = RetrieveBody(TargetAet: targetAET, Synchronous: false)
+        let path = "/queries/\(Self.escape(queryID))/retrieve"
+        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/retrieve", body: body)
+        return try Self.checkedID(created.ID, request: "POST \(path)")
+    }
+
+    public func retrieve(queryID: String, answer index: Int, targetAET: String) async throws -> String {
+        let body = RetrieveBody(TargetAet: targetAET, Synchronous: false)
+        let path = "/queries/\(Self.escape(queryID))/answers/\(index)/retrieve"
+        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/answers/{n}/retrieve", body: body)
+        return try Self.checkedID(created.ID, request: "POST \(path)")
+    }
+
+    public func localSeries(ofStudy id: String) async throws -> [LocalSeries] {
+        let path = "/studies/\(Self.escape(id))/series?expand"
+        let series: [SeriesBody] = try await call(.GET, path, route: "/studies/{id}/series")
+        return try series.map { body in
+            guard let uid = body.MainDicomTags["SeriesInstanceUID"]?.text(upTo: Self.maximumValueLength), body.Instances.count <= Self.maximumAnswers
+            else { throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "a series without SeriesInstanceUID or with too many instances") }
+            return LocalSeries(id: try Self.checkedID(body.ID, request: "GET \(path)"), seriesInstanceUID: uid, instanceCount: body.Instances.count)
+        }
+    }
+
+    public func localInstanceUIDs(ofSeries id: String) async throws -> [String] {
+        let path = "/series/\(Self.escape(id))/instances"
+        let instances: [InstanceBody] = try await call(.GET, path, route: "/series/{id}/instances")
+        return try instances.map { body in
+            guard let uid = body.MainDicomTags["SOPInstanceUID"]?.text(upTo: Self.maximumValueLength) else {
+                throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "an instance without SOPInstanceUID")
+            }
+            return uid
+        }
     }
 
     public func modifyStudy(id: String, body: ModifyRequest) async throws -> String {
-        let created: CreatedBody = try await call(.POST, "/studies/\(id)/modify", route: "/studies/{id}/modify", body: ModifyBody(body))
-        return created.ID
+        let path = "/studies/\(Self.escape(id))/modify"
+        let created: CreatedBody = try await call(.POST, path, route: "/studies/{id}/modify", body: ModifyBody(body))
+        return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
     public func deleteStudy(id: String) async throws {
-        let _: Ignored = try await call(.DELETE, "/studies/\(id)", route: "/studies/{id}")
+        let _: Ignored = try await call(.DELETE, "/studies/\(Self.escape(id))", route: "/studies/{id}")
     }
 
     public func store(studyIDs: [String], modality: String) async throws -> String {
         let body = StoreBody(Resources: studyIDs, Synchronous: false)
-        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/store", route: "/modalities/{modality}/store", body: body)
-        return created.ID
+        let path = "/modalities/\(Self.escape(modality))/store"
+        let created: CreatedBody = try await call(.POST, path, route: "/modalities/{modality}/store", body: body)
+        return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
     // MARK: HTTP
@@ -188,7 +225,7 @@ public struct HTTPOrthancClient: OrthancClient {
         return OrthancError(code: .connection, request: request, detail: "\(error)")
     }
 
-    private static func escape(_ component: String) -> String {
+    static func escape(_ component: String) -> String {
         component.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? component
     }
 }

@@ -76,7 +76,7 @@ struct ProcessCommand: AsyncParsableCommand {
             group.cancelAll()
             return first
         }
-        guard idle else { return .retry(after: .seconds(60), reason: "orthanc-raw kept jobs pending") }
+        guard idle else { return .retry(reason: "orthanc-raw kept jobs pending") }
         return await pipeline.process(message, logger: logger)
     }
 }

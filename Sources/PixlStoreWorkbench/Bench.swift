@@ -58,7 +58,7 @@ extension WorkbenchCommand {
                     var count = 0
                     elapsed = try await clock.measure {
                         while let job = try await store.claimNext(now: Date(), lease: .seconds(60)) {
-                            try await store.record(.succeeded(archive: .primary, studies: ["s"]), for: job.id, now: Date())
+                            try await store.record(.succeeded(archive: .primary, studies: [StudyRecord(orthancID: "s", studyInstanceUID: "", archive: .primary)]), for: job.id, now: Date())
                             count += 1
                         }
                     }

@@ -98,7 +98,7 @@ extension WorkbenchCommand {
             try await Database.withJobStore(try options.configuration(), logger: options.logger()) { store in
                 while let job = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) {
                     emit(job.id.uuidString)
-                    try await store.record(.succeeded(archive: .primary, studies: ["orthanc-\(job.id)"]), for: job.id, now: Date())
+                    try await store.record(.succeeded(archive: .primary, studies: [StudyRecord(orthancID: "orthanc-\(job.id)", studyInstanceUID: "", archive: .primary)]), for: job.id, now: Date())
                 }
                 emit("done")
             }

@@ -67,15 +67,15 @@ public actor InMemoryJobStore: JobStore {
     }
 
     @discardableResult
-    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+    public func record(_ outcome: PipelineOutcome, retryAt: Date?, for id: UUID, now: Date) async throws -> Job {
         guard var entry = entries[id] else { throw Error(description: "no job \(id)") }
         entry.job.state = outcome.state
         entry.job.reason = outcome.reason
         if let archive = outcome.archive { entry.job.archive = archive }
-        if case .succeeded(_, let studies) = outcome { entry.job.studies = studies }
+        if case .succeeded = outcome { entry.job.studies = outcome.succeededStudyIDs }
         switch outcome {
         case .deferred(let until, _): entry.job.nextAttemptAt = until
-        case .retry(let after, _): entry.job.nextAttemptAt = now.addingTimeInterval(after.timeInterval)
+        case .retry: entry.job.nextAttemptAt = retryAt ?? now
         case .succeeded, .discarded, .failed: entry.job.nextAttemptAt = nil
         }
         entry.job.updatedAt = now

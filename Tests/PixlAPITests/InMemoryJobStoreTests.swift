@@ -17,7 +17,7 @@ struct InMemoryJobStoreTests {
         #expect(first.map(\.isNew) == [true, false])
         #expect(first[0].job.id == first[1].job.id)
         let claimed = try #require(try await store.claimNext(now: t0, lease: .seconds(60)))
-        try await store.record(.succeeded(archive: .primary, studies: ["s1"]), for: claimed.id, now: t0)
+        try await store.record(.succeeded(archive: .primary, orthancIDs: ["s1"]), for: claimed.id, now: t0)
         let again = try await store.enqueue([try message()], now: t0.addingTimeInterval(1))
         #expect(again[0].isNew)
         #expect(again[0].job.id != claimed.id)
@@ -39,7 +39,7 @@ struct InMemoryJobStoreTests {
         #expect(reclaimed.id == a.id)
         #expect(reclaimed.attempts == 2)
         // Retry: due after the back-off.
-        let retried = try await store.record(.retry(after: .seconds(30), reason: "Orthanc unavailable"), for: a.id, now: t0.addingTimeInterval(14))
+        let retried = try await store.record(.retry(reason: "Orthanc unavailable"), retryAt: t0.addingTimeInterval(44), for: a.id, now: t0.addingTimeInterval(14))
         #expect(retried.state == .retry)
         #expect(retried.nextAttemptAt == t0.addingTimeInterval(44))
         // Release puts B back without counting the attempt.

@@ -1,5 +1,6 @@
 import Foundation
 import PixlCore
+import PixlTesting
 import Testing
 
 @testable import PixlDatabase
@@ -31,7 +32,7 @@ enum StoreScenarios {
                 #expect(try await store.enqueue([message(1, project: "other")], now: t0 + 8)[0].isNew)
 
                 // Once finished, an identical message is new work.
-                try await store.record(.succeeded(archive: .local, studies: ["abc"]), for: claimed.id, now: t0 + 9)
+                try await store.record(.succeeded(archive: .local, orthancIDs: ["abc"]), for: claimed.id, now: t0 + 9)
                 let afterFinish = try await store.enqueue([message(1)], now: t0 + 10)
                 #expect(afterFinish[0].isNew && afterFinish[0].job.id != claimed.id)
                 #expect(try await store.countsByState()[.queued] == 4)
@@ -55,7 +56,7 @@ enum StoreScenarios {
                 #expect(b.id == jobs[1].id)
 
                 // Retry: not due before its time, due after.
-                let retried = try await store.record(.retry(after: .seconds(60), reason: "Orthanc unavailable"), for: a.id, now: t0 + 2)
+                let retried = try await store.record(.retry(reason: "Orthanc unavailable"), retryAt: t0 + 62, for: a.id, now: t0 + 2)
                 #expect(retried.state == .retry && retried.reason == "Orthanc unavailable")
                 #expect(retried.nextAttemptAt.map { abs($0.timeIntervalSince(t0 + 62)) < 0.01 } == true)
                 let c = try #require(try await store.claimNext(now: t0 + 3, lease: .seconds(30)))
@@ -66,7 +67,7 @@ enum StoreScenarios {
                 #expect(again.id == a.id && again.attempts == 2 && again.nextAttemptAt == nil)
 
                 // Final outcomes clear the lease; archive and studies are kept.
-                let done = try await store.record(.succeeded(archive: .secondary, studies: ["s1", "s2"]), for: a.id, now: t0 + 64)
+                let done = try await store.record(.succeeded(archive: .secondary, orthancIDs: ["s1", "s2"]), for: a.id, now: t0 + 64)
                 #expect(done.state == .succeeded && done.archive == .secondary && done.studies == ["s1", "s2"] && done.reason == nil)
                 let discarded = try await store.record(.discarded(reason: "not found", archive: nil), for: c.id, now: t0 + 65)
                 #expect(discarded.state == .discarded && discarded.reason == "not found" && discarded.studies.isEmpty)

@@ -31,12 +31,12 @@ struct AMQPIntakeTests {
             #expect(harness.intake.unacknowledgedDeliveries == 3)
 
             // Final → acknowledged → one more delivery.
-            let succeeded = try await harness.store.record(.succeeded(archive: .primary, studies: []), for: claimed.id, now: Date())
+            let succeeded = try await harness.store.record(.succeeded(archive: .primary, orthancIDs: []), for: claimed.id, now: Date())
             harness.recorded.yield(RecordedJob(id: claimed.id, state: succeeded.state))
             try await eventually("a fourth job arrives") { await harness.jobs().count == 4 }
 
             // Scheduled for later (retry, deferred) also hands the message to the store.
-            try await harness.process(.retry(after: .seconds(3600), reason: "test"))
+            try await harness.process(.retry(reason: "test"), retryAt: Date().addingTimeInterval(3600))
             try await harness.process(.deferred(until: Date().addingTimeInterval(3600), reason: "test"))
             try await eventually("six jobs") { await harness.jobs().count == 6 }
 

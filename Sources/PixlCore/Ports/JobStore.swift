@@ -71,9 +71,10 @@ public protocol JobStore: Sendable {
     /// Extends the lease of a job still in progress.
     func renewLease(of id: UUID, now: Date, lease: Duration) async throws
 
-    /// Records what processing came to: final, or scheduled for `outcome`'s time.
+    /// Records what processing came to: final, or scheduled: a deferral for its own time, a retry for
+    /// `retryAt`, which the worker pool decides (`nil`: due at once).
     @discardableResult
-    func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job
+    func record(_ outcome: PipelineOutcome, retryAt: Date?, for id: UUID, now: Date) async throws -> Job
 
     /// Puts a claimed job back to queued without counting the attempt (graceful shutdown).
     func release(_ id: UUID, now: Date) async throws
@@ -87,4 +88,12 @@ public protocol JobStore: Sendable {
 
     /// The earliest time a waiting job becomes due (`nil` when none waits), so workers sleep until then.
     func nextDueDate() async throws -> Date?
+}
+
+extension JobStore {
+    /// Records an outcome; a retry is due at once.
+    @discardableResult
+    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+        try await record(outcome, retryAt: nil, for: id, now: now)
+    }
 }

@@ -170,12 +170,12 @@ public struct PostgresJobStore: JobStore {
     }
 
     @discardableResult
-    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+    public func record(_ outcome: PipelineOutcome, retryAt: Date?, for id: UUID, now: Date) async throws -> Job {
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table)
             SET state = \(outcome.state.rawValue), reason = \(outcome.reason), archive = COALESCE(\(outcome.archive?.rawValue), archive),
-                studies = COALESCE(\(JobSQL.studies(for: outcome)), studies), next_attempt_at = \(JobSQL.nextAttempt(for: outcome, now: now)),
+                studies = COALESCE(\(JobSQL.studies(for: outcome)), studies), next_attempt_at = \(JobSQL.nextAttempt(for: outcome, retryAt: retryAt, now: now)),
                 lease_expires_at = NULL, updated_at = \(now)
             WHERE id = \(id)
             RETURNING \(unescaped: Self.columns)

@@ -177,7 +177,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     @discardableResult
-    public func record(_ outcome: PipelineOutcome, for id: UUID, now: Date) async throws -> Job {
+    public func record(_ outcome: PipelineOutcome, retryAt: Date?, for id: UUID, now: Date) async throws -> Job {
         let row = try await pool.write { db in
             try Row.fetchOne(
                 db,
@@ -190,7 +190,7 @@ public final class SQLiteJobStore: JobStore {
                     """,
                 arguments: [
                     outcome.state.rawValue, outcome.reason, outcome.archive?.rawValue, JobSQL.studies(for: outcome),
-                    JobSQL.nextAttempt(for: outcome, now: now), now, Self.key(id),
+                    JobSQL.nextAttempt(for: outcome, retryAt: retryAt, now: now), now, Self.key(id),
                 ]
             )
         }

@@ -56,9 +56,9 @@ struct IntakeHarness {
 
     /// A worker standing in for the pool: claims a job, records `outcome`, and tells the intake.
     @discardableResult
-    func process(_ outcome: PipelineOutcome = .succeeded(archive: .primary, studies: [])) async throws -> Job? {
+    func process(_ outcome: PipelineOutcome = .succeeded(archive: .primary, orthancIDs: []), retryAt: Date? = nil) async throws -> Job? {
         guard let job = try await store.claimNext(now: Date(), lease: .seconds(60)) else { return nil }
-        let recordedJob = try await store.record(outcome, for: job.id, now: Date())
+        let recordedJob = try await store.record(outcome, retryAt: retryAt, for: job.id, now: Date())
         recorded.yield(RecordedJob(id: job.id, state: recordedJob.state))
         return recordedJob
     }
@@ -77,7 +77,7 @@ func withWorker<Result: Sendable>(
             while !Task.isCancelled {
                 if let job = try? await harness.store.claimNext(now: Date(), lease: .seconds(60)) {
                     if delay > .zero { try? await Task.sleep(for: delay) }
-                    if let recorded = try? await harness.store.record(.succeeded(archive: .primary, studies: []), for: job.id, now: Date()) {
+                    if let recorded = try? await harness.store.record(.succeeded(archive: .primary, orthancIDs: []), for: job.id, now: Date()) {
                         harness.recorded.yield(RecordedJob(id: job.id, state: recorded.state))
                     }
                 } else {
