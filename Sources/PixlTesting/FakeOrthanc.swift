@@ -153,6 +153,8 @@ public actor FakeOrthanc: OrthancClient {
     public func setEvictJobs(_ evict: Bool) { evictJobs = evict }
     public func setOtherJobs(_ jobs: [OrthancJob]) { otherJobs = jobs }
     public func setUndeliverable(_ instances: Set<String>) { undeliverable = instances }
+    /// Adds or replaces a job, to script what `GET /jobs/{id}` answers.
+    public func setJob(_ job: OrthancJob) { jobsByID[job.id] = job }
 
     /// Removes instances from raw's copy (`keep` per series UID; a series kept with none disappears).
     public func removeFromRaw(_ id: String, keeping keep: [String: Int]) {
