@@ -42,7 +42,11 @@ public struct HTTPOrthancClient: OrthancClient {
 
     // MARK: Initialization
 
-    /// - Parameter metrics: told the latency of every call and the class of every failure, by route template.
+    /// - Parameters:
+    ///   - httpClient: a client without response decompression (AHC's default `Configuration`).
+    ///     `HTTPClient.shared` inflates gzip with a 25× ratio limit, which Orthanc's JSON answers exceed
+    ///     (an IMAGE-level answer list of 40 instances, measured): every such answer would then fail.
+    ///   - metrics: told the latency of every call and the class of every failure, by route template.
     public init(httpClient: HTTPClient, configuration: Configuration, logger: Logger, metrics: any PipelineMetrics = NoPipelineMetrics()) {
         self.httpClient = httpClient
         self.configuration = configuration
@@ -189,14 +193,7 @@ public struct HTTPOrthancClient: OrthancClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
-        do {
-            response = try await httpClient.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
-            bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        } catch {
-            throw Self.classify(error, request: label)
-        }
+        let (response, bytes) = try await exchange(request, label: label, retryingStaleConnection: method == .GET)
         logger.trace("orthanc call", metadata: ["orthanc.request": "\(method.rawValue)", "orthanc.status": "\(response.status.code)"])
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
@@ -209,6 +206,28 @@ public struct HTTPOrthancClient: OrthancClient {
         } catch {
             throw OrthancError(code: .badResponse, status: status, request: label, detail: "\(error)")
         }
+    }
+
+    /// One request and its whole body. A GET that meets a pooled connection Orthanc has just closed is
+    /// sent once more on a fresh one: Orthanc 1.10.1 closes idle connections after 1 s (`Keep-Alive:
+    /// timeout=1`, measured), so a job followed at one poll a second often finds its connection gone.
+    private func exchange(_ request: HTTPClientRequest, label: String, retryingStaleConnection: Bool) async throws -> (HTTPClientResponse, ByteBuffer) {
+        do {
+            let response = try await httpClient.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
+            return (response, try await response.body.collect(upTo: 64 * 1024 * 1024))
+        } catch where retryingStaleConnection && Self.isStaleConnection(error) {
+            logger.debug("orthanc-raw closed a pooled connection: sending again", metadata: ["orthanc.request": "\(label)"])
+            return try await exchange(request, label: label, retryingStaleConnection: false)
+        } catch {
+            throw Self.classify(error, request: label)
+        }
+    }
+
+    /// A connection closed under us before any answer: the request never reached Orthanc's handler.
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let error = error as? ChannelError { return error == .ioOnClosedChannel || error == .alreadyClosed || error == .eof }
+        if let error = error as? HTTPClientError { return error == .remoteConnectionClosed }
+        return false
     }
 
     /// Timeouts and transport failures are transient; they never discard a message.
