@@ -161,6 +161,20 @@ let package = Package(
             resources: [.copy("Resources/pixl-messages")],
             swiftSettings: swiftSettings
         ),
+        // The Orthanc REST client against answers recorded from the lab's Orthanc 1.10.1 (scripts/record-orthanc-answers).
+        .testTarget(
+            name: "PixlOrthancTests",
+            dependencies: [
+                "PixlOrthanc", "PixlCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PixlImagingTests",
             dependencies: [

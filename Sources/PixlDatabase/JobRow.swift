@@ -17,7 +17,9 @@ struct JobRow {
     var reason: String?
     var attempts: Int
     var archive: String?
+    /// The Orthanc ids of rows written before `pixl_imaging_0002`, which had no study records.
     var studies: String
+    var studyRecords: String
     var createdAt: Date
     var updatedAt: Date
     var startedAt: Date?
@@ -38,10 +40,8 @@ struct JobRow {
             guard let parsed = Archive(rawValue: archive) else { throw bad("archive") }
             jobArchive = parsed
         }
-        // Most rows have no studies yet: skip the JSON decoder for them.
-        guard let studyIDs = studies == "[]" ? [] : try? JSONDecoder().decode([String].self, from: Data(studies.utf8)) else {
-            throw bad("studies")
-        }
+        guard let records = JobSQL.studyRecords(studyRecords) else { throw bad("study_records") }
+        guard let legacyIDs = JobSQL.studyIDs(studies) else { throw bad("studies") }
         let message = ImagingMessage(
             mrn: mrn,
             accessionNumber: accessionNumber,
@@ -60,7 +60,8 @@ struct JobRow {
             reason: reason,
             attempts: attempts,
             archive: jobArchive,
-            studies: studyIDs,
+            studies: records.isEmpty
+                ? legacyIDs.map { StudyRecord(orthancID: $0, studyInstanceUID: "", archive: jobArchive ?? .local) } : records,
             createdAt: createdAt,
             updatedAt: updatedAt,
             startedAt: startedAt,
@@ -73,9 +74,22 @@ enum JobSQL {
     /// Unfinished states, as an SQL list (matches the partial indexes of `pixl_imaging_0001`).
     static let unfinishedStates = Revisions.unfinishedStates
 
-    /// The studies column as stored: a JSON array of Orthanc ids.
-    static func studiesJSON(_ studies: [String]) -> String {
-        // [String] always encodes.
-        String(decoding: (try? JSONEncoder().encode(studies)) ?? Data("[]".utf8), as: UTF8.self)
+    /// The `study_records` column: JSON with ``StudyRecord``'s stored names (`orthanc_id`, `expected_instances`, …).
+    static func studyRecordsJSON(_ records: [StudyRecord]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Plain values always encode.
+        return String(decoding: (try? encoder.encode(records)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func studyRecords(_ json: String) -> [StudyRecord]? {
+        // Most rows hold none: skip the decoder for them.
+        guard json != "[]" else { return [] }
+        return try? JSONDecoder().decode([StudyRecord].self, from: Data(json.utf8))
+    }
+
+    /// The `studies` column of rows from before `pixl_imaging_0002`: Orthanc ids.
+    static func studyIDs(_ json: String) -> [String]? {
+        json == "[]" ? [] : try? JSONDecoder().decode([String].self, from: Data(json.utf8))
     }
 }

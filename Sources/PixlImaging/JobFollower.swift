@@ -4,10 +4,12 @@ public import PixlCore
 /// (×1.25 a poll) to one second, and times out only on time spent past `Pending`.
 ///
 /// The gentle growth matters: doubling (20, 40, 80, 160 ms …) saw a 190 ms C-MOVE only at its 300 ms poll.
+/// Time is read from, and waited on, the injected clock, so tests drive it with a `MockClock`.
 public struct JobFollower<Client: OrthancClient>: Sendable {
     public enum Result: Sendable, Hashable {
         case succeeded
-        case failed(String)
+        /// Orthanc's `ErrorDescription` and, when there is one, its `ErrorDetails`.
+        case failed(description: String, details: String?)
         /// The job ran longer than the transfer timeout.
         case timedOut
         /// Orthanc answered 404: the job left its history (`JobsHistorySize`); the caller looks for its result.
@@ -16,33 +18,38 @@ public struct JobFollower<Client: OrthancClient>: Sendable {
 
     let orthanc: Client
     let timeout: Duration
+    let clock: any Clock<Duration>
     var firstDelay: Duration = .milliseconds(20)
     var maximumDelay: Duration = .seconds(1)
 
-    public init(orthanc: Client, timeout: Duration) {
+    public init(orthanc: Client, timeout: Duration, clock: any Clock<Duration> = ContinuousClock()) {
         self.orthanc = orthanc
         self.timeout = timeout
+        self.clock = clock
     }
 
     public func follow(_ jobID: String) async throws -> Result {
-        let clock = ContinuousClock()
-        var started: ContinuousClock.Instant?
+        try await follow(jobID, on: clock)
+    }
+
+    private func follow<C: Clock<Duration>>(_ jobID: String, on clock: C) async throws -> Result {
+        var started: C.Instant?
         var delay = firstDelay
         while true {
             guard let job = try await orthanc.job(id: jobID) else { return .evicted }
             switch job.state {
             case .success: return .succeeded
-            case .failure: return .failed(job.errorDescription ?? "Orthanc job failed")
+            case .failure: return .failed(description: job.errorDescription ?? "Orthanc job failed", details: job.errorDetails)
             case .pending: started = nil
             case .running, .paused, .retry:
                 let now = clock.now
                 if let start = started {
-                    if now - start > timeout { return .timedOut }
+                    if start.duration(to: now) > timeout { return .timedOut }
                 } else {
                     started = now
                 }
             }
-            try await Task.sleep(for: delay)
+            try await clock.sleep(for: delay)
             delay = min(delay * 1.25, maximumDelay)
         }
     }

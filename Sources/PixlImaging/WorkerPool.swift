@@ -142,7 +142,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         logger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
         let jobLogger = logger
         let outcome = await withTaskGroup(of: PipelineOutcome?.self) { group in
-            group.addTask { await self.pipeline.process(job.message, attempt: job.attempts, logger: jobLogger) }
+            group.addTask { await self.pipeline.process(job.message, logger: jobLogger) }
             group.addTask {
                 while (try? await self.clock.sleep(for: self.configuration.lease / 3)) != nil {
                     try? await self.store.renewLease(of: job.id, now: Date(), lease: self.configuration.lease)

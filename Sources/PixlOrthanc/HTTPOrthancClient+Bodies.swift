@@ -12,10 +12,17 @@ struct JobBody: Decodable {
     let ID: String
     let State: String
     let ErrorDescription: String?
+    let ErrorDetails: String?
 
     var job: OrthancJob {
-        OrthancJob(id: ID, state: OrthancJob.State(rawValue: State) ?? .running, errorDescription: ErrorDescription)
+        OrthancJob(
+            id: ID, state: OrthancJob.State(rawValue: State) ?? .running,
+            errorDescription: ErrorDescription.map(bounded), errorDetails: ErrorDetails.map(bounded)
+        )
     }
+
+    /// Error texts are shown in reasons: at most 1,000 characters of them.
+    private func bounded(_ text: String) -> String { String(text.prefix(1000)) }
 }
 
 struct FindBody: Encodable {
@@ -24,9 +31,24 @@ struct FindBody: Encodable {
     let Expand: Bool
 }
 
+/// A study of `/tools/find` with `Expand`.
 struct StudyBody: Decodable {
     let ID: String
-    let MainDicomTags: [String: String]
+    let MainDicomTags: [String: SharedTag]
+    let PatientMainDicomTags: [String: SharedTag]?
+}
+
+/// A series of `GET /studies/{id}/series?expand`.
+struct SeriesBody: Decodable {
+    let ID: String
+    let MainDicomTags: [String: SharedTag]
+    let Instances: [String]
+}
+
+/// An instance of `GET /series/{id}/instances`.
+struct InstanceBody: Decodable {
+    let ID: String
+    let MainDicomTags: [String: SharedTag]
 }
 
 struct QueryBody: Encodable {

@@ -42,7 +42,11 @@ public struct HTTPOrthancClient: OrthancClient {
 
     // MARK: Initialization
 
-    /// - Parameter metrics: told the latency of every call and the class of every failure, by route template.
+    /// - Parameters:
+    ///   - httpClient: a client without response decompression (AHC's default `Configuration`).
+    ///     `HTTPClient.shared` inflates gzip with a 25× ratio limit, which Orthanc's JSON answers exceed
+    ///     (an IMAGE-level answer list of 40 instances, measured): every such answer would then fail.
+    ///   - metrics: told the latency of every call and the class of every failure, by route template.
     public init(httpClient: HTTPClient, configuration: Configuration, logger: Logger, metrics: any PipelineMetrics = NoPipelineMetrics()) {
         self.httpClient = httpClient
         self.configuration = configuration
@@ -68,7 +72,7 @@ public struct HTTPOrthancClient: OrthancClient {
 
     public func job(id: String) async throws -> OrthancJob? {
         do {
-            let job: JobBody = try await call(.GET, "/jobs/\(id)", route: "/jobs/{id}")
+            let job: JobBody = try await call(.GET, "/jobs/\(Self.escape(id))", route: "/jobs/{id}")
             return job.job
         } catch let error as OrthancError where error.status == 404 {
             return nil
@@ -78,47 +82,84 @@ public struct HTTPOrthancClient: OrthancClient {
     public func findStudies(matching query: [String: String]) async throws -> [OrthancStudy] {
         let body = FindBody(Level: "Study", Query: query, Expand: true)
         let studies: [StudyBody] = try await call(.POST, "/tools/find", route: "/tools/find", body: body)
-        return studies.map { OrthancStudy(id: $0.ID, studyInstanceUID: $0.MainDicomTags["StudyInstanceUID"] ?? "") }
+        return try studies.map { study in
+            OrthancStudy(
+                id: try Self.checkedID(study.ID, request: "POST /tools/find"),
+                studyInstanceUID: study.MainDicomTags["StudyInstanceUID"]?.text(upTo: Self.maximumValueLength) ?? "",
+                patientID: study.PatientMainDicomTags?["PatientID"]?.text(upTo: Self.maximumValueLength),
+                accessionNumber: study.MainDicomTags["AccessionNumber"]?.text(upTo: Self.maximumValueLength)
+            )
+        }
     }
 
     public func projectName(ofStudy id: String) async throws -> String? {
-        let tags: [String: SharedTag] = try await call(.GET, "/studies/\(id)/shared-tags?short", route: "/studies/{id}/shared-tags")
+        let tags: [String: SharedTag] = try await call(.GET, "/studies/\(Self.escape(id))/shared-tags?short", route: "/studies/{id}/shared-tags")
         guard case .string(let value) = tags[ProjectTag.projectElement] else { return nil }
         return value.trimmingCharacters(in: .whitespaces)
     }
 
-    public func queryStudies(modality: String, query: [String: String]) async throws -> QueryResult {
-        let body = QueryBody(Level: "Study", Query: query, Normalize: false)
-        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/query", route: "/modalities/{modality}/query", body: body)
-        let indexes: [String] = try await call(.GET, "/queries/\(created.ID)/answers", route: "/queries/{id}/answers")
-        var answers: [QueryAnswer] = []
-        for index in indexes {
-            let content: [String: SharedTag] = try await call(.GET, "/queries/\(created.ID)/answers/\(index)/content?short", route: "/queries/{id}/answers/{n}/content")
-            answers.append(
-                QueryAnswer(studyInstanceUID: content["0020,000d"]?.text, instanceAvailability: content["0008,0056"]?.text)
-            )
+    public func query(_ level: QueryLevel, modality: String, keys: [String: String]) async throws -> QueryResult {
+        let body = QueryBody(Level: level.rawValue, Query: keys, Normalize: false)
+        let path = "/modalities/\(Self.escape(modality))/query"
+        let created: CreatedBody = try await call(.POST, path, route: "/modalities/{modality}/query", body: body)
+        let id = try Self.checkedID(created.ID, request: "POST \(path)")
+        let contents: [[String: SharedTag]] = try await call(.GET, "/queries/\(id)/answers?expand&short", route: "/queries/{id}/answers")
+        guard contents.count <= Self.maximumAnswers else {
+            throw OrthancError(code: .badResponse, request: "GET /queries/\(id)/answers", detail: "more than \(Self.maximumAnswers) answers")
         }
-        return QueryResult(id: created.ID, answers: answers)
+        return QueryResult(id: id, level: level, answers: contents.enumerated().map { Self.answer($1, index: $0) })
     }
 
     public func retrieve(queryID: String, targetAET: String) async throws -> String {
-        let created: CreatedBody = try await call(.POST, "/queries/\(queryID)/retrieve", route: "/queries/{id}/retrieve", body: RetrieveBody(TargetAet: targetAET, Synchronous: false))
-        return created.ID
+        let body = RetrieveBody(TargetAet: targetAET, Synchronous: false)
+        let path = "/queries/\(Self.escape(queryID))/retrieve"
+        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/retrieve", body: body)
+        return try Self.checkedID(created.ID, request: "POST \(path)")
+    }
+
+    public func retrieve(queryID: String, answer index: Int, targetAET: String) async throws -> String {
+        let body = RetrieveBody(TargetAet: targetAET, Synchronous: false)
+        let path = "/queries/\(Self.escape(queryID))/answers/\(index)/retrieve"
+        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/answers/{n}/retrieve", body: body)
+        return try Self.checkedID(created.ID, request: "POST \(path)")
+    }
+
+    public func localSeries(ofStudy id: String) async throws -> [LocalSeries] {
+        let path = "/studies/\(Self.escape(id))/series?expand"
+        let series: [SeriesBody] = try await call(.GET, path, route: "/studies/{id}/series")
+        return try series.map { body in
+            guard let uid = body.MainDicomTags["SeriesInstanceUID"]?.text(upTo: Self.maximumValueLength), body.Instances.count <= Self.maximumAnswers
+            else { throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "a series without SeriesInstanceUID or with too many instances") }
+            return LocalSeries(id: try Self.checkedID(body.ID, request: "GET \(path)"), seriesInstanceUID: uid, instanceCount: body.Instances.count)
+        }
+    }
+
+    public func localInstanceUIDs(ofSeries id: String) async throws -> [String] {
+        let path = "/series/\(Self.escape(id))/instances"
+        let instances: [InstanceBody] = try await call(.GET, path, route: "/series/{id}/instances")
+        return try instances.map { body in
+            guard let uid = body.MainDicomTags["SOPInstanceUID"]?.text(upTo: Self.maximumValueLength) else {
+                throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "an instance without SOPInstanceUID")
+            }
+            return uid
+        }
     }
 
     public func modifyStudy(id: String, body: ModifyRequest) async throws -> String {
-        let created: CreatedBody = try await call(.POST, "/studies/\(id)/modify", route: "/studies/{id}/modify", body: ModifyBody(body))
-        return created.ID
+        let path = "/studies/\(Self.escape(id))/modify"
+        let created: CreatedBody = try await call(.POST, path, route: "/studies/{id}/modify", body: ModifyBody(body))
+        return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
     public func deleteStudy(id: String) async throws {
-        let _: Ignored = try await call(.DELETE, "/studies/\(id)", route: "/studies/{id}")
+        let _: Ignored = try await call(.DELETE, "/studies/\(Self.escape(id))", route: "/studies/{id}")
     }
 
     public func store(studyIDs: [String], modality: String) async throws -> String {
         let body = StoreBody(Resources: studyIDs, Synchronous: false)
-        let created: CreatedBody = try await call(.POST, "/modalities/\(Self.escape(modality))/store", route: "/modalities/{modality}/store", body: body)
-        return created.ID
+        let path = "/modalities/\(Self.escape(modality))/store"
+        let created: CreatedBody = try await call(.POST, path, route: "/modalities/{modality}/store", body: body)
+        return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
     // MARK: HTTP
@@ -152,14 +193,7 @@ public struct HTTPOrthancClient: OrthancClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
-        do {
-            response = try await httpClient.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
-            bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        } catch {
-            throw Self.classify(error, request: label)
-        }
+        let (response, bytes) = try await exchange(request, label: label, retryingStaleConnection: method == .GET)
         logger.trace("orthanc call", metadata: ["orthanc.request": "\(method.rawValue)", "orthanc.status": "\(response.status.code)"])
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
@@ -172,6 +206,28 @@ public struct HTTPOrthancClient: OrthancClient {
         } catch {
             throw OrthancError(code: .badResponse, status: status, request: label, detail: "\(error)")
         }
+    }
+
+    /// One request and its whole body. A GET that meets a pooled connection Orthanc has just closed is
+    /// sent once more on a fresh one: Orthanc 1.10.1 closes idle connections after 1 s (`Keep-Alive:
+    /// timeout=1`, measured), so a job followed at one poll a second often finds its connection gone.
+    private func exchange(_ request: HTTPClientRequest, label: String, retryingStaleConnection: Bool) async throws -> (HTTPClientResponse, ByteBuffer) {
+        do {
+            let response = try await httpClient.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
+            return (response, try await response.body.collect(upTo: 64 * 1024 * 1024))
+        } catch where retryingStaleConnection && Self.isStaleConnection(error) {
+            logger.debug("orthanc-raw closed a pooled connection: sending again", metadata: ["orthanc.request": "\(label)"])
+            return try await exchange(request, label: label, retryingStaleConnection: false)
+        } catch {
+            throw Self.classify(error, request: label)
+        }
+    }
+
+    /// A connection closed under us before any answer: the request never reached Orthanc's handler.
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let error = error as? ChannelError { return error == .ioOnClosedChannel || error == .alreadyClosed || error == .eof }
+        if let error = error as? HTTPClientError { return error == .remoteConnectionClosed }
+        return false
     }
 
     /// Timeouts and transport failures are transient; they never discard a message.
@@ -188,7 +244,7 @@ public struct HTTPOrthancClient: OrthancClient {
         return OrthancError(code: .connection, request: request, detail: "\(error)")
     }
 
-    private static func escape(_ component: String) -> String {
+    static func escape(_ component: String) -> String {
         component.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? component
     }
 }

@@ -59,7 +59,7 @@ extension StoreCommand {
                     var count = 0
                     elapsed = try await clock.measure {
                         while let job = try await store.claimNext(now: Date(), lease: .seconds(60)) {
-                            try await store.record(JobResult(.succeeded(archive: .primary, studies: ["s"])), for: job.id, now: Date())
+                            try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: job)])), for: job.id, now: Date())
                             count += 1
                         }
                     }

@@ -37,6 +37,17 @@ func emit(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
+extension StudyRecord {
+    /// A study as the pipeline would record it for `job`: one series of one instance, all of it pulled.
+    static func pulled(for job: Job) -> StudyRecord {
+        StudyRecord(
+            orthancID: "orthanc-\(job.id.uuidString.lowercased())", studyInstanceUID: job.message.studyUID, archive: .primary,
+            expectedInstances: 1, presentInstances: 1,
+            series: [SeriesRecord(seriesInstanceUID: job.message.studyUID + ".1", expectedInstances: 1, presentInstances: 1)]
+        )
+    }
+}
+
 /// Synthetic messages, unique per `prefix` and index.
 func syntheticMessages(prefix: String, range: Range<Int>, project: String) -> [ImagingMessage] {
     range.map { index in
@@ -98,7 +109,7 @@ extension StoreCommand {
             try await Database.withJobStore(try options.configuration(), logger: options.logger()) { store in
                 while let job = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) {
                     emit(job.id.uuidString)
-                    try await store.record(JobResult(.succeeded(archive: .primary, studies: ["orthanc-\(job.id)"])), for: job.id, now: Date())
+                    try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: job)])), for: job.id, now: Date())
                 }
                 emit("done")
             }

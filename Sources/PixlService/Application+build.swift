@@ -83,7 +83,7 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
     metrics.setRate(configuration.api.initialRate)
     let pool = WorkerPool(
         store: store,
-        pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics),
+        pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics, clock: clock),
         configuration: .init(
             maxInFlight: configuration.maxMessagesInFlight,
             retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts),

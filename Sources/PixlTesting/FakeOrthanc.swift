@@ -1,157 +1,245 @@
 public import PixlCore
 
-/// An in-memory orthanc-raw with its archives, for unit tests of the pipeline: C-FIND answers come
-/// from ``archives``, a retrieve copies the study into ``raw``, and every call is recorded.
+/// An in-memory orthanc-raw with its archives, for unit tests of the pipeline.
+///
+/// Archives hold studies with series and instances; C-FINDs at study, series and instance level answer
+/// from them (exact matching, empty keys are return keys, `\` lists UIDs); a retrieve copies what the
+/// answers name into ``raw``, at the query's level. Every call, C-FIND and C-MOVE is recorded, so tests
+/// can assert what left orthanc-raw (``finds``, ``moves``) and what did not.
 public actor FakeOrthanc: OrthancClient {
+    public struct Series: Sendable, Hashable {
+        public var uid: String
+        public var modality: String
+        /// SOPInstanceUIDs.
+        public var instances: [String]
+
+        public init(uid: String, modality: String = "OT", instances: [String]) {
+            self.uid = uid
+            self.modality = modality
+            self.instances = instances
+        }
+    }
+
     public struct Study: Sendable, Hashable {
         public var uid: String
         public var patientID: String
         public var accessionNumber: String
         /// InstanceAvailability as the archive reports it; `nil` when it omits the tag.
         public var availability: String?
-        /// The project tag, when the copy in raw has one.
+        /// The project tag, when the copy in raw has one on every instance.
         public var project: String?
+        public var series: [Series]
 
-        public init(uid: String, patientID: String, accessionNumber: String, availability: String? = "ONLINE", project: String? = nil) {
+        /// A study of `series` series of `instances` instances each: series `uid.s`, instances `uid.s.i`.
+        public init(
+            uid: String,
+            patientID: String,
+            accessionNumber: String,
+            availability: String? = "ONLINE",
+            project: String? = nil,
+            series: Int = 1,
+            instances: Int = 1
+        ) {
             self.uid = uid
             self.patientID = patientID
             self.accessionNumber = accessionNumber
             self.availability = availability
             self.project = project
+            self.series = (1...max(series, 1)).map { s in
+                Series(uid: "\(uid).\(s)", instances: (1...max(instances, 1)).map { "\(uid).\(s).\($0)" })
+            }
         }
+
+        /// A study holding exactly `contents`.
+        public init(
+            uid: String,
+            patientID: String,
+            accessionNumber: String,
+            availability: String? = "ONLINE",
+            project: String? = nil,
+            contents: [Series]
+        ) {
+            self.uid = uid
+            self.patientID = patientID
+            self.accessionNumber = accessionNumber
+            self.availability = availability
+            self.project = project
+            self.series = contents
+        }
+
+        public var instanceCount: Int { series.reduce(0) { $0 + $1.instances.count } }
+    }
+
+    /// How an archive answers.
+    public struct Behaviour: Sendable, Hashable {
+        /// Whether SERIES-level answers carry NumberOfSeriesRelatedInstances (dcmqrscp's do not).
+        public var reportsCounts = true
+        /// Answers every study it holds, whatever the keys (an archive receiving an emptied key).
+        public var ignoresKeys = false
+        /// Refuses IMAGE-level C-FINDs without a SeriesInstanceUID, as some VNAs do.
+        public var requiresSeriesForInstanceQueries = true
+
+        public init(reportsCounts: Bool = true, ignoresKeys: Bool = false, requiresSeriesForInstanceQueries: Bool = true) {
+            self.reportsCounts = reportsCounts
+            self.ignoresKeys = ignoresKeys
+            self.requiresSeriesForInstanceQueries = requiresSeriesForInstanceQueries
+        }
+    }
+
+    /// A C-FIND that left orthanc-raw.
+    public struct Find: Sendable, Hashable {
+        public var modality: String
+        public var level: QueryLevel
+        public var keys: [String: String]
+    }
+
+    /// A C-MOVE job orthanc-raw ran: its level, what it named, and how many instances arrived.
+    public struct Move: Sendable, Hashable {
+        public var modality: String
+        public var level: QueryLevel
+        /// The UIDs at that level (study, series or SOP instance UIDs).
+        public var uids: [String]
+        public var arrivedInstances: Int
     }
 
     // MARK: Member variables
 
-    /// Studies in orthanc-raw by Orthanc id.
+    /// Studies in orthanc-raw by Orthanc id (`raw-<uid>` for those a retrieve brought).
     public var raw: [String: Study] = [:]
     /// Studies in each modality's archive.
     public var archives: [String: [Study]] = [:]
+    public var behaviours: [String: Behaviour] = [:]
     /// Every call, as `METHOD path`, in order.
     public private(set) var calls: [String] = []
+    public private(set) var finds: [Find] = []
+    public private(set) var moves: [Move] = []
     /// When set, every call throws this, but for the calls in ``failureSpares``.
     public var failure: OrthancError?
     /// Calls (as `METHOD path`) that still answer while ``failure`` is set.
     public var failureSpares: Set<String> = []
     /// Jobs reported by `GET /jobs`, to test back-pressure.
     public var otherJobs: [OrthancJob] = []
-    /// What retrieve and modify jobs end in.
+    /// What retrieve and modify jobs end in, and the `ErrorDetails` of a failed retrieve.
     public var retrieveJobState: OrthancJob.State = .success
+    public var retrieveFailureDetails: String? = "C-MOVE SCU to AET \"VNAQR\" has failed with DIMSE status 0xC000 (unable to process)"
     public var modifyJobState: OrthancJob.State = .success
     /// Answer 404 for jobs, as when Orthanc evicted them from its history.
     public var evictJobs = false
+    /// SOPInstanceUIDs a C-MOVE never delivers (a transfer that breaks half way).
+    public var undeliverable: Set<String> = []
 
-    private var jobsByID: [String: OrthancJob] = [:]
-    private var queries: [String: [Study]] = [:]
-    private var counter = 0
+    var jobsByID: [String: OrthancJob] = [:]
+    var queries: [String: (modality: String, level: QueryLevel, answers: [FakeResource])] = [:]
+    var counter = 0
 
     public init() {}
 
     // MARK: Test set-up
 
-    public func setArchive(_ modality: String, _ studies: [Study]) { archives[modality] = studies }
+    public func setArchive(_ modality: String, _ studies: [Study], behaviour: Behaviour = Behaviour()) {
+        archives[modality] = studies
+        behaviours[modality] = behaviour
+    }
     public func setRaw(_ id: String, _ study: Study) { raw[id] = study }
     public func setFailure(_ error: OrthancError?, sparing calls: Set<String> = []) {
         failure = error
         failureSpares = calls
     }
-    public func setJobStates(retrieve: OrthancJob.State = .success, modify: OrthancJob.State = .success) {
+    public func setJobStates(retrieve: OrthancJob.State = .success, modify: OrthancJob.State = .success, retrieveDetails: String? = nil) {
         retrieveJobState = retrieve
         modifyJobState = modify
+        if let retrieveDetails { retrieveFailureDetails = retrieveDetails }
     }
     public func setEvictJobs(_ evict: Bool) { evictJobs = evict }
     public func setOtherJobs(_ jobs: [OrthancJob]) { otherJobs = jobs }
+    public func setUndeliverable(_ instances: Set<String>) { undeliverable = instances }
+    /// Adds or replaces a job, to script what `GET /jobs/{id}` answers.
+    public func setJob(_ job: OrthancJob) { jobsByID[job.id] = job }
+
+    /// Removes instances from raw's copy (`keep` per series UID; a series kept with none disappears).
+    public func removeFromRaw(_ id: String, keeping keep: [String: Int]) {
+        guard var study = raw[id] else { return }
+        study.series = study.series.compactMap { series in
+            guard let count = keep[series.uid] else { return series }
+            var kept = series
+            kept.instances = Array(series.instances.prefix(count))
+            return kept.instances.isEmpty ? nil : kept
+        }
+        raw[id] = study
+    }
 
     public func calls(matching prefix: String) -> [String] { calls.filter { $0.hasPrefix(prefix) } }
 
-    // MARK: OrthancClient
-
-    public func jobs() async throws -> [OrthancJob] {
-        try record("GET /jobs")
-        return otherJobs + jobsByID.values
+    /// Instances raw holds of the study with this UID.
+    public func rawInstanceCount(studyUID: String) -> Int {
+        raw.values.filter { $0.uid == studyUID }.reduce(0) { $0 + $1.instanceCount }
     }
+}
 
-    public func job(id: String) async throws -> OrthancJob? {
-        try record("GET /jobs/\(id)")
-        return evictJobs ? nil : jobsByID[id]
-    }
+// MARK: Bookkeeping
 
-    public func findStudies(matching query: [String: String]) async throws -> [OrthancStudy] {
-        try record("POST /tools/find")
-        return raw.filter { Self.matches($0.value, query) }.sorted { $0.key < $1.key }.map { OrthancStudy(id: $0.key, studyInstanceUID: $0.value.uid) }
-    }
-
-    public func projectName(ofStudy id: String) async throws -> String? {
-        try record("GET /studies/\(id)/shared-tags")
-        return raw[id]?.project
-    }
-
-    public func queryStudies(modality: String, query: [String: String]) async throws -> QueryResult {
-        try record("POST /modalities/\(modality)/query")
-        let found = (archives[modality] ?? []).filter { Self.matches($0, query) }
-        let id = nextID("query")
-        queries[id] = found
-        return QueryResult(id: id, answers: found.map { QueryAnswer(studyInstanceUID: $0.uid, instanceAvailability: $0.availability) })
-    }
-
-    public func retrieve(queryID: String, targetAET: String) async throws -> String {
-        try record("POST /queries/\(queryID)/retrieve")
-        let id = nextID("job")
-        jobsByID[id] = OrthancJob(id: id, state: retrieveJobState, errorDescription: retrieveJobState == .failure ? "C-MOVE failed" : nil)
-        if retrieveJobState == .success {
-            for study in queries[queryID] ?? [] {
-                var copy = study
-                copy.project = nil
-                raw["raw-\(study.uid)"] = copy
-            }
-        }
-        return id
-    }
-
-    public func modifyStudy(id: String, body: ModifyRequest) async throws -> String {
-        try record("POST /studies/\(id)/modify")
-        let job = nextID("job")
-        jobsByID[job] = OrthancJob(id: job, state: modifyJobState, errorDescription: modifyJobState == .failure ? "modify failed" : nil)
-        if modifyJobState == .success, let project = body.replace.first(where: { $0.tag == ProjectTag.projectElement })?.value {
-            raw[id]?.project = project
-        }
-        return job
-    }
-
-    public func deleteStudy(id: String) async throws {
-        try record("DELETE /studies/\(id)")
-        raw[id] = nil
-    }
-
-    public func store(studyIDs: [String], modality: String) async throws -> String {
-        try record("POST /modalities/\(modality)/store")
-        let job = nextID("job")
-        jobsByID[job] = OrthancJob(id: job, state: .success)
-        return job
-    }
-
-    // MARK: Helpers
-
-    private func record(_ call: String) throws {
+extension FakeOrthanc {
+    func record(_ call: String) throws {
         calls.append(call)
         if let failure, !failureSpares.contains(call) { throw failure }
     }
 
-    private func nextID(_ kind: String) -> String {
+    func recordFind(_ find: Find) { finds.append(find) }
+
+    var jobsByIDSnapshot: [OrthancJob] { Array(jobsByID.values) }
+    func storedJob(_ id: String) -> OrthancJob? { jobsByID[id] }
+
+    func nextID(_ kind: String) -> String {
         counter += 1
         return "\(kind)-\(counter)"
     }
 
-    /// Exact matching on the keys Orthanc would compare; empty values are return keys.
-    private static func matches(_ study: Study, _ query: [String: String]) -> Bool {
-        for (key, value) in query where !value.isEmpty {
-            switch key {
-            case "StudyInstanceUID": if study.uid != value { return false }
-            case "PatientID": if study.patientID != value { return false }
-            case "AccessionNumber": if study.accessionNumber != value { return false }
-            default: continue
+    func addJob(state: OrthancJob.State, errorDescription: String? = nil, errorDetails: String? = nil) -> String {
+        let id = nextID("job")
+        jobsByID[id] = OrthancJob(id: id, state: state, errorDescription: errorDescription, errorDetails: errorDetails)
+        return id
+    }
+
+    func storeQuery(modality: String, level: QueryLevel, answers: [FakeResource]) -> String {
+        let id = nextID("query")
+        queries[id] = (modality, level, answers)
+        return id
+    }
+
+    /// A C-MOVE of some answers (all when `indexes` is nil) at the query's level, recorded in ``moves``.
+    func move(queryID: String, indexes: [Int]?) -> String {
+        let state = retrieveJobState
+        let job = addJob(
+            state: state, errorDescription: state == .failure ? "C-MOVE failed" : nil, errorDetails: state == .failure ? retrieveFailureDetails : nil
+        )
+        guard state == .success, let query = queries[queryID] else { return job }
+        let chosen = indexes.map { $0.filter(query.answers.indices.contains).map { query.answers[$0] } } ?? query.answers
+        var arrived = 0
+        for resource in chosen {
+            for series in resource.series.map({ [$0] }) ?? resource.study.series {
+                for sop in resource.instance.map({ [$0] }) ?? series.instances where !undeliverable.contains(sop) {
+                    arrived += deliver(sop, of: series, in: resource.study)
+                }
             }
         }
-        return true
+        let uids = chosen.map { $0.instance ?? $0.series?.uid ?? $0.study.uid }
+        moves.append(Move(modality: query.modality, level: query.level, uids: uids, arrivedInstances: arrived))
+        return job
+    }
+
+    /// Stores one instance in raw (overwriting an existing one, as `OverwriteInstances: true` does, which
+    /// drops its project tag). Returns 1 for a new instance, 0 for an overwrite.
+    private func deliver(_ sop: String, of series: Series, in study: Study) -> Int {
+        let id = raw.first { $0.value.uid == study.uid }?.key ?? "raw-\(study.uid)"
+        var copy = raw[id] ?? Study(uid: study.uid, patientID: study.patientID, accessionNumber: study.accessionNumber, contents: [])
+        copy.project = nil
+        defer { raw[id] = copy }
+        guard let index = copy.series.firstIndex(where: { $0.uid == series.uid }) else {
+            copy.series.append(Series(uid: series.uid, modality: series.modality, instances: [sop]))
+            return 1
+        }
+        if copy.series[index].instances.contains(sop) { return 0 }
+        copy.series[index].instances.append(sop)
+        return 1
     }
 }

@@ -67,7 +67,7 @@ public enum JobStoreConformance {
         #expect(try await store.enqueue([message(1, project: "other")], now: t0 + 8)[0].isNew)
 
         // Once finished, an identical message is new work.
-        try await store.record(JobResult(.succeeded(archive: .local, studies: ["abc"])), for: claimed.id, now: t0 + 9)
+        try await store.record(JobResult(.succeeded(archive: .local, orthancIDs: ["abc"])), for: claimed.id, now: t0 + 9)
         let afterFinish = try await store.enqueue([message(1)], now: t0 + 10)
         #expect(afterFinish[0].isNew && afterFinish[0].job.id != claimed.id)
         #expect(try await store.countsByState()[.queued] == 4)
@@ -148,21 +148,36 @@ public enum JobStoreConformance {
     static func recordAppliesTheOutcomeRules(_ store: some JobStore) async throws {
         let id = try await store.enqueue([message(1)], now: t0)[0].job.id
         func claim(_ at: Date) async throws { _ = try #require(try await store.claimNext(now: at, lease: .seconds(30))) }
+        let complete = [
+            StudyRecord(
+                orthancID: "s1", studyInstanceUID: "1.2.3.1", archive: .secondary, expectedInstances: 3, presentInstances: 3,
+                series: [
+                    SeriesRecord(seriesInstanceUID: "1.2.3.1.1", modality: "CT", expectedInstances: 2, presentInstances: 2),
+                    SeriesRecord(seriesInstanceUID: "1.2.3.1.2", expectedInstances: 1, presentInstances: 1),
+                ]
+            ),
+            StudyRecord(orthancID: "s2", studyInstanceUID: "1.2.3.2", archive: .local),
+        ]
 
         try await claim(t0)
-        let succeeded = try await store.record(JobResult(.succeeded(archive: .secondary, studies: ["s1", "s2"])), for: id, now: t0 + 1)
-        #expect(succeeded.state == .succeeded && succeeded.archive == .secondary && succeeded.studies == ["s1", "s2"])
+        let succeeded = try await store.record(JobResult(.succeeded(archive: .secondary, studies: complete)), for: id, now: t0 + 1)
+        #expect(succeeded.state == .succeeded && succeeded.archive == .secondary && succeeded.studies == complete)
         #expect(succeeded.reason == nil && succeeded.nextAttemptAt == nil && same(succeeded.updatedAt, t0 + 1))
 
-        // A retry or a discard without an archive keeps what the job had found.
+        // A retry or a discard without an archive or counts keeps what the job had found.
         let retried = try await store.record(JobResult(.retry(reason: "x"), retryAt: t0 + 10), for: id, now: t0 + 2)
-        #expect(retried.archive == .secondary && retried.studies == ["s1", "s2"])
+        #expect(retried.archive == .secondary && retried.studies == complete)
         let discarded = try await store.record(JobResult(.discarded(reason: "not found")), for: id, now: t0 + 3)
-        #expect(discarded.archive == .secondary && discarded.studies == ["s1", "s2"] && discarded.reason == "not found")
+        #expect(discarded.archive == .secondary && discarded.studies == complete && discarded.reason == "not found")
         #expect(discarded.nextAttemptAt == nil)
 
+        // A retry that counted the studies records what it counted.
+        let partial = [StudyRecord(orthancID: "s1", studyInstanceUID: "1.2.3.1", archive: .primary, expectedInstances: 3, presentInstances: 1)]
+        let incomplete = try await store.record(JobResult(.retry(reason: "1 of 3 instances", studies: partial), retryAt: t0 + 10), for: id, now: t0 + 4)
+        #expect(incomplete.studies == partial)
+
         // A success replaces the studies, even with none.
-        let emptied = try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: id, now: t0 + 4)
+        let emptied = try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: id, now: t0 + 5)
         #expect(emptied.archive == .local && emptied.studies.isEmpty)
         #expect(try await store.job(id: id) == emptied)
     }

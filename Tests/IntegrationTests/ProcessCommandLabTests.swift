@@ -17,28 +17,8 @@ extension LabSuites {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
 
-        /// Runs `pixl-imaging process` on `message` with the lab's settings and `overrides` (nothing else inherited).
-        func process(_ message: [String: Any], _ overrides: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
-            let file = directory.appendingPathComponent("message-\(UUID().uuidString).json")
-            try JSONSerialization.data(withJSONObject: message).write(to: file)
-            var environment = lab.environment.filter { !$0.key.hasPrefix("LAB_") }
-            environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
-            environment["PIXL_SECONDARY_QUERY_HOURS"] = "always"
-            environment.merge(overrides) { _, new in new }
-            let process = Process()
-            process.executableURL = try Executable.pixlImaging()
-            process.arguments = ["process", file.path]
-            process.environment = environment
-            process.currentDirectoryURL = directory
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let printed = output.fileHandleForReading.readDataToEndOfFile()
-            let logged = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: printed, as: UTF8.self), String(decoding: logged, as: UTF8.self))
+        func process(_ message: [String: Any], _ overrides: [String: String] = [:]) throws -> Lab.ProcessRun {
+            try lab.process(message, overrides, in: directory)
         }
 
         func job(_ output: String) throws -> [String: Any] {

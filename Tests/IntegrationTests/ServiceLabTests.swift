@@ -76,7 +76,9 @@ extension LabSuites {
                 for (key, archive) in [("vna-single", Archive.primary), ("vna-multi", .primary), ("pacs-online", .secondary)] {
                     let job = try #require(byKey[key])
                     #expect(job.state == .succeeded && job.archive == archive && job.attempts == 1, "\(key): \(job)")
-                    #expect(job.studies == [lab.studies[key]!.orthanc_study_id!], "\(key)")
+                    let study = try #require(lab.studies[key])
+                    #expect(job.studies.map(\.orthancID) == [study.orthanc_study_id], "\(key)")
+                    #expect(job.studies.map(\.countDescription) == ["\(study.instance_count) of \(study.instance_count) instances"], "\(key)")
                 }
                 let nearline = try #require(byKey["pacs-nearline"])
                 #expect(nearline.state == .discarded && nearline.reason?.contains("NEARLINE") == true, "\(nearline)")

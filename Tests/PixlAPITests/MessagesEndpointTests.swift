@@ -31,8 +31,8 @@ struct MessagesEndpointTests {
             let job = try APITestSupport.object(body)
             #expect(
                 Set(job.keys) == [
-                    "id", "state", "reason", "attempts", "archive", "studies", "project_name", "priority", "created_at", "updated_at",
-                    "next_attempt_at", "started_at",
+                    "id", "state", "reason", "attempts", "archive", "studies", "study_details", "project_name", "priority", "created_at",
+                    "updated_at", "next_attempt_at", "started_at",
                 ]
             )
             #expect(job["project_name"] as? String == "test-project")

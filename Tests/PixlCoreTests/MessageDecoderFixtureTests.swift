@@ -10,6 +10,10 @@ struct MessageDecoderFixtureTests {
         "108-direct-naive-both-min": MessageDecodingError(field: "project_name", problem: .empty),
         // "ACC\\slash": a backslash separates values in a C-FIND key, so it would match a list of studies.
         "021-unicode-csv-1": MessageDecodingError(field: "accession_number", problem: .wildcard),
+        // "MRN-Ωμέγα-ñ": characters outside orthanc-raw's query encoding would not reach the archive as
+        // written (a key made only of such characters becomes empty: a wildcard), so MRN and accession
+        // number must be printable ASCII (SPEC §2). PIXL sends it; we refuse it, naming the field.
+        "022-unicode-csv-2": MessageDecodingError(field: "mrn", problem: .notPrintableASCII),
     ]
 
     @Test func fixturesArePresent() {
@@ -109,7 +113,7 @@ struct MessageDecoderFixtureTests {
             case .invalidValue: self = .invalidValue
             case .tooLong: self = .tooLong
             case .unsupportedObject(let name): self = .unsupportedObject(name)
-            case .empty, .wildcard, .namesNoStudy: self = .invalidValue
+            case .empty, .wildcard, .namesNoStudy, .notPrintableASCII, .notAUID, .notUIDs: self = .invalidValue
             }
         }
     }

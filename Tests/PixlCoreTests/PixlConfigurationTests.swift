@@ -22,6 +22,17 @@ struct PixlConfigurationTests {
         #expect(configuration.api.initialRate == 0)
         #expect(configuration.secondaryWindow.timeZone.identifier == "Europe/London")
         #expect(configuration.rabbitMQ == nil)
+        #expect(configuration.maxStudiesPerMessage == 10)
+    }
+
+    @Test func maxStudiesPerMessageIsBounded() throws {
+        var values = Self.minimal
+        values["PIXL_MAX_STUDIES_PER_MESSAGE"] = "1000"
+        #expect(try PixlConfiguration(environment: Environment(values)).maxStudiesPerMessage == 1000)
+        values["PIXL_MAX_STUDIES_PER_MESSAGE"] = "1001"
+        #expect(throws: ConfigurationError(variable: "PIXL_MAX_STUDIES_PER_MESSAGE", problem: "must be an integer from 1 to 1000, not '1001'")) {
+            try PixlConfiguration(environment: Environment(values))
+        }
     }
 
     @Test func jobLeaseFollowsTheTransferTimeoutUnlessSet() throws {
@@ -39,6 +50,8 @@ struct PixlConfigurationTests {
         ("PIXL_QUERY_TIMEOUT", "ten"),
         ("PIXL_DICOM_TRANSFER_TIMEOUT", "-1"),
         ("PIXL_MAX_MESSAGES_IN_FLIGHT", "0"),
+        ("PIXL_MAX_STUDIES_PER_MESSAGE", "0"),
+        ("PIXL_MAX_STUDIES_PER_MESSAGE", "ten"),
         ("PIXL_JOB_LEASE_SECONDS", "0"),
         ("PIXL_JOB_LEASE_SECONDS", "0.5"),
         ("PIXL_JOB_LEASE_SECONDS", "soon"),

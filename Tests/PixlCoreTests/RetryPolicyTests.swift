@@ -28,13 +28,18 @@ struct RetryPolicyTests {
 
         let spent = policy.result(for: .retry(reason: "Orthanc timeout"), afterAttempt: 4, now: now)
         #expect(spent == JobResult(state: .failed, reason: "gave up after 4 attempts: Orthanc timeout"))
+        // Past the budget, the counts of an incomplete study stay with the failure.
+        let partial = StudyRecord(orthancID: "s", studyInstanceUID: "1.2.3", archive: .primary, expectedInstances: 6, presentInstances: 1)
+        let incomplete = policy.result(for: .retry(reason: "1 of 6 instances", studies: [partial]), afterAttempt: 4, now: now)
+        #expect(incomplete == JobResult(state: .failed, reason: "gave up after 4 attempts: 1 of 6 instances", studies: [partial]))
     }
 
     @Test func otherOutcomesAreRecordedAsTheyAre() {
         let now = Date(timeIntervalSince1970: 1_750_000_000)
         let later = now.addingTimeInterval(3600)
         #expect(policy.result(for: .deferred(until: later, reason: "window"), afterAttempt: 9, now: now).nextAttemptAt == later)
-        let success = policy.result(for: .succeeded(archive: .primary, studies: ["s"]), afterAttempt: 9, now: now)
-        #expect(success == JobResult(state: .succeeded, archive: .primary, studies: ["s"]))
+        let study = StudyRecord(orthancID: "s", studyInstanceUID: "1.2.3", archive: .primary, expectedInstances: 1, presentInstances: 1)
+        let success = policy.result(for: .succeeded(archive: .primary, studies: [study]), afterAttempt: 9, now: now)
+        #expect(success == JobResult(state: .succeeded, archive: .primary, studies: [study]))
     }
 }

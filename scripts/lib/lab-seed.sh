@@ -23,6 +23,8 @@ LAB_STUDIES=(
   "raw-untagged|9|raw|1|2|-|pre-loaded in orthanc-raw without the project tag (restored by reset)"
   "vna-shared-acc-a|10|vna|1|1|ONLINE|two VNA studies sharing MRN LAB-MRN-0010 + accession LAB-ACC-0010 (a)"
   "vna-shared-acc-b|11|vna|1|1|ONLINE|two VNA studies sharing MRN LAB-MRN-0010 + accession LAB-ACC-0010 (b)"
+  "vna-large|12|vna|3|40|ONLINE|3 series x 40 instances in the VNA: partial copies (scripts/lab partial), series-level requests"
+  "pacs2-multi|13|pacs2|2|3|-|dcmqrscp (UCSECONDARYQR2) only, 2 series x 3 instances: SERIES-level answers carry no NumberOfSeriesRelatedInstances"
 )
 
 # A UID that no archive holds, sent by tests for vna-uid-mismatch.
@@ -54,9 +56,10 @@ lab_orthanc_study_id() {
 
 # 64 bytes of 8x8 pixel data: a gradient that varies with study/series/instance.
 lab_pixels() {
-  local seed="$1" i out=""
+  local seed="$1" i out="" byte
   for ((i = 0; i < 64; i++)); do
-    out+="$(printf '%02x' $(((i * 4 + seed) % 256)))\\"
+    printf -v byte '%02x' $(((i * 4 + seed) % 256))
+    out+="$byte\\"
   done
   echo "${out%\\}"
 }
@@ -231,6 +234,25 @@ lab_reset_servers() {
     done
   done
   lab_seed
+}
+
+# scripts/lab seed-sized KEY N SERIES INSTANCES: one more VNA study, number N
+# (20 to 99, outside the rows above and seed-bench's 100 and up), of SERIES x
+# INSTANCES; its manifest entry goes to $LAB_DIR/sized-KEY.json. Generated once.
+lab_seed_sized() {
+  local key="$1" n="$2" nse="$3" nin="$4" row uid mrn oid
+  [[ "$key" =~ ^[a-z0-9-]+$ ]] || lab_die "seed-sized: KEY must be lower-case letters, digits and dashes"
+  [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 20 && n <= 99)) || lab_die "seed-sized: N must be from 20 to 99"
+  [[ "$nse" =~ ^[0-9]+$ ]] && ((nse >= 1 && nse <= 99)) || lab_die "seed-sized: SERIES must be from 1 to 99"
+  [[ "$nin" =~ ^[0-9]+$ ]] && ((nin >= 1 && nin <= 9999)) || lab_die "seed-sized: INSTANCES must be from 1 to 9999"
+  row="$key|$n|vna|$nse|$nin|ONLINE|$nse x $nin instances in the VNA (seed-sized)"
+  lab_generate_study "$row"
+  uid="$(lab_study_uid "$n")"
+  mrn="$(lab_mrn "$n")"
+  oid="$(lab_orthanc_study_id "$mrn" "$uid")"
+  lab_upload_study vna "$LAB_DIR/dicom/$key" "$oid"
+  { printf '{\n'; lab_manifest_entry "$key" "$n" vna "$nse" "$nin" ONLINE "$nse x $nin instances in the VNA" "$oid"; printf '\n}\n'; } |
+    jq ".\"$key\"" >"$LAB_DIR/sized-$key.json" || lab_die "bad manifest entry for $key"
 }
 
 # Benchmark studies: N single-instance studies in the VNA only, numbered from

@@ -43,7 +43,7 @@ struct LimitCommand: AsyncParsableCommand {
                 guard let uid = pending.popFirst() else { return }
                 group.addTask {
                     let begin = clock.now
-                    let query = try await client.queryStudies(modality: modality, query: ["StudyInstanceUID": uid, "InstanceAvailability": ""])
+                    let query = try await client.query(.study, modality: modality, keys: ["StudyInstanceUID": uid, "InstanceAvailability": ""])
                     guard try await follower.follow(try await client.retrieve(queryID: query.id, targetAET: rawAET)) == .succeeded else {
                         throw BenchError("retrieve of \(uid) did not succeed")
                     }

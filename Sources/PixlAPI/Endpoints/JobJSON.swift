@@ -13,13 +13,37 @@ extension Job {
             "reason": reason.map(JSONValue.string) ?? .null,
             "attempts": .integer(Int64(attempts)),
             "archive": archive.map { .string($0.rawValue) } ?? .null,
-            "studies": .array(studies.map(JSONValue.string)),
+            "studies": .array(studies.compactMap(\.orthancID).map(JSONValue.string)),
+            "study_details": .array(studies.map(\.json)),
             "project_name": .string(message.projectName),
             "priority": .integer(Int64(message.priority)),
             "created_at": .string(ISO8601UTC.format(createdAt)),
             "updated_at": .string(ISO8601UTC.format(updatedAt)),
             "next_attempt_at": nextAttemptAt.map { .string(ISO8601UTC.format($0)) } ?? .null,
             "started_at": startedAt.map { .string(ISO8601UTC.format($0)) } ?? .null,
+        ])
+    }
+}
+
+extension StudyRecord {
+    /// One study of the job object: where it is in orthanc-raw and how complete, per series.
+    var json: JSONValue {
+        .object([
+            "orthanc_id": orthancID.map(JSONValue.string) ?? .null,
+            "study_uid": .string(studyInstanceUID),
+            "archive": .string(archive.rawValue),
+            "expected_instances": expectedInstances.map { .integer(Int64($0)) } ?? .null,
+            "present_instances": .integer(Int64(presentInstances)),
+            "series": .array(
+                series.map { series in
+                    .object([
+                        "series_uid": .string(series.seriesInstanceUID),
+                        "modality": series.modality.map(JSONValue.string) ?? .null,
+                        "expected_instances": series.expectedInstances.map { .integer(Int64($0)) } ?? .null,
+                        "present_instances": .integer(Int64(series.presentInstances)),
+                    ])
+                }
+            ),
         ])
     }
 }

@@ -59,6 +59,9 @@ public struct PixlConfiguration: Sendable {
     public var anonModality: String
     /// Attempts before a job that keeps meeting transient faults ends failed.
     public var maxAttempts: Int
+    /// The most studies one message may match (PIXL_MAX_STUDIES_PER_MESSAGE, 10, from 1 to 1000): a
+    /// message matching more ends failed, pulling nothing, since one bad row must not pull an archive.
+    public var maxStudiesPerMessage: Int
     public var logLevel: Logger.Level
     /// Print MRN and accession number at info level (PIXL_LOG_IDENTIFIERS); off by default.
     public var logIdentifiers: Bool
@@ -109,6 +112,7 @@ public struct PixlConfiguration: Sendable {
         autorouteToAnon = try env.bool("ORTHANC_AUTOROUTE_RAW_TO_ANON", default: false)
         anonModality = env.string("ORTHANC_ANON_MODALITY", default: "PIXL-Anon")
         maxAttempts = try env.integer("PIXL_MAX_ATTEMPTS", default: 10, range: 1...1000)
+        maxStudiesPerMessage = try env.integer("PIXL_MAX_STUDIES_PER_MESSAGE", default: 10, range: 1...1000)
         let levelText = env.string("LOG_LEVEL", default: "INFO")
         guard let level = Logger.Level(rawValue: levelText.lowercased()) ?? (levelText.uppercased() == "WARNING" ? .warning : nil) else {
             throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of TRACE, DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, not '\(levelText)'")

@@ -9,12 +9,12 @@ public struct JobResult: Sendable, Hashable {
     public var reason: String?
     /// Where the study was found; `nil` keeps what the job had.
     public var archive: Archive?
-    /// Orthanc study ids in orthanc-raw; `nil` keeps what the job had.
-    public var studies: [String]?
+    /// What the job holds of each study; `nil` keeps what the job had.
+    public var studies: [StudyRecord]?
     /// When a retried or deferred job is next due; `nil` for a final state.
     public var nextAttemptAt: Date?
 
-    public init(state: JobState, reason: String? = nil, archive: Archive? = nil, studies: [String]? = nil, nextAttemptAt: Date? = nil) {
+    public init(state: JobState, reason: String? = nil, archive: Archive? = nil, studies: [StudyRecord]? = nil, nextAttemptAt: Date? = nil) {
         self.state = state
         self.reason = reason
         self.archive = archive
@@ -22,16 +22,16 @@ public struct JobResult: Sendable, Hashable {
         self.nextAttemptAt = nextAttemptAt
     }
 
-    /// The fields `outcome` leaves a job with. A success replaces the job's studies (even with none); other
-    /// outcomes keep them. `retryAt` is when a retry runs again: the worker pool's back-off decides it
-    /// (``RetryPolicy/result(for:afterAttempt:now:)``).
+    /// The fields `outcome` leaves a job with. A success replaces the job's studies (even with none), as does any
+    /// outcome that counted studies (a retry or failure with "N of M instances"); the others keep them. `retryAt` is
+    /// when a retry runs again: the worker pool's back-off decides it (``RetryPolicy/result(for:afterAttempt:now:)``).
     public init(_ outcome: PipelineOutcome, retryAt: Date? = nil) {
         self.init(state: outcome.state, reason: outcome.reason, archive: outcome.archive)
+        if outcome.state == .succeeded || !outcome.studies.isEmpty { studies = outcome.studies }
         switch outcome {
-        case .succeeded(_, let studies): self.studies = studies
         case .deferred(let until, _): nextAttemptAt = until
         case .retry: nextAttemptAt = retryAt
-        case .discarded, .failed: break
+        case .succeeded, .discarded, .failed: break
         }
     }
 }

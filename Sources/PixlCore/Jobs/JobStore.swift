@@ -10,8 +10,8 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// How many times a worker has claimed the job.
     public var attempts: Int
     public var archive: Archive?
-    /// Orthanc study ids in orthanc-raw.
-    public var studies: [String]
+    /// What the job holds of each study: its Orthanc id, UID, archive and instance counts (SPEC §3, Completeness).
+    public var studies: [StudyRecord]
     public var createdAt: Date
     public var updatedAt: Date
     /// When a worker last claimed the job (`nil` until the first claim).
@@ -26,7 +26,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         reason: String? = nil,
         attempts: Int = 0,
         archive: Archive? = nil,
-        studies: [String] = [],
+        studies: [StudyRecord] = [],
         createdAt: Date,
         updatedAt: Date,
         startedAt: Date? = nil,

@@ -69,9 +69,17 @@ public struct ImagingMessage: Sendable, Hashable {
     /// Whether the message carries both identifiers needed for an MRN + accession number query.
     public var hasPatientIdentifiers: Bool { !mrn.isEmpty && !accessionNumber.isEmpty }
 
-    /// Trims identifiers and checks the rules of SPEC §2 that make a message safe to query with:
-    /// it names a study, its project is named, and no identifier would act as a C-FIND wildcard.
-    /// - Throws: ``MessageDecodingError`` naming the field.
+    /// The SeriesInstanceUIDs of ``seriesUID`` (split at `\`, in order, without repeats); empty for the whole study.
+    public var requestedSeriesUIDs: [String] {
+        var seen = Set<String>()
+        return seriesUID.split(separator: "\\").map(String.init).filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
+    /// Trims identifiers and checks the rules of SPEC §2 that make a message safe to query with: it names
+    /// a study, its project is named, and every identifier reaches the archive exactly as written, so none
+    /// can act as a C-FIND wildcard (`*`, `?`, an empty key, or characters that orthanc-raw's query
+    /// encoding drops, which leave an empty key).
+    /// - Throws: ``MessageDecodingError`` naming the field, never echoing its value.
     public func validated() throws(MessageDecodingError) -> ImagingMessage {
         var message = self
         message.mrn = mrn.trimmingWhitespace()
@@ -90,24 +98,42 @@ public struct ImagingMessage: Sendable, Hashable {
         if projectName.unicodeScalars.count > Self.maximumProjectNameLength {
             throw MessageDecodingError(field: "project_name", problem: .tooLong(maximum: Self.maximumProjectNameLength))
         }
-        for (field, value, limit) in [
-            ("mrn", mrn, Self.maximumMRNLength),
-            ("accession_number", accessionNumber, Self.maximumAccessionNumberLength),
-            ("study_uid", studyUID, Self.maximumUIDLength),
-            ("series_uid", seriesUID, Self.maximumSeriesUIDLength),
-        ] {
-            if value.unicodeScalars.count > limit {
-                throw MessageDecodingError(field: field, problem: .tooLong(maximum: limit))
-            }
-            if value.contains(where: { $0 == "*" || $0 == "?" }) {
-                throw MessageDecodingError(field: field, problem: .wildcard)
-            }
-            if value.contains(where: { $0 == "\\" }) && field != "series_uid" {
-                throw MessageDecodingError(field: field, problem: .wildcard)
-            }
-        }
+        try Self.checkKeyText(mrn, field: "mrn", maximumLength: Self.maximumMRNLength)
+        try Self.checkKeyText(accessionNumber, field: "accession_number", maximumLength: Self.maximumAccessionNumberLength)
+        try Self.checkUIDs(studyUID, field: "study_uid", maximumLength: Self.maximumUIDLength, problem: .notAUID)
+        try Self.checkUIDs(seriesUID, field: "series_uid", maximumLength: Self.maximumSeriesUIDLength, problem: .notUIDs)
         if studyUID.isEmpty && !hasPatientIdentifiers {
             throw MessageDecodingError(field: studyUIDOrIdentifiersField, problem: .namesNoStudy)
+        }
+    }
+
+    /// MRN (VR LO) and accession number (VR SH): empty, or printable ASCII without `\`, `*` or `?`.
+    private static func checkKeyText(_ value: String, field: String, maximumLength: Int) throws(MessageDecodingError) {
+        switch DicomValue.keyTextProblem(value, maximumLength: maximumLength) {
+        case nil: return
+        case .wildcard: throw MessageDecodingError(field: field, problem: .wildcard)
+        case .notPrintableASCII: throw MessageDecodingError(field: field, problem: .notPrintableASCII)
+        case .tooLong: throw MessageDecodingError(field: field, problem: .tooLong(maximum: maximumLength))
+        }
+    }
+
+    /// Empty, or UIDs joined by `\` (a single UID when `problem` is ``MessageDecodingError/Problem/notAUID``).
+    private static func checkUIDs(
+        _ value: String,
+        field: String,
+        maximumLength: Int,
+        problem: MessageDecodingError.Problem
+    ) throws(MessageDecodingError) {
+        if value.isEmpty { return }
+        if value.unicodeScalars.count > maximumLength {
+            throw MessageDecodingError(field: field, problem: .tooLong(maximum: maximumLength))
+        }
+        if value.contains(where: { $0 == "*" || $0 == "?" }) {
+            throw MessageDecodingError(field: field, problem: .wildcard)
+        }
+        let uids = problem == .notAUID ? [Substring(value)] : value.split(separator: "\\", omittingEmptySubsequences: false)
+        if !uids.allSatisfy({ DicomValue.isUID($0) }) {
+            throw MessageDecodingError(field: field, problem: problem)
         }
     }
 
@@ -118,10 +144,10 @@ public struct ImagingMessage: Sendable, Hashable {
     /// DICOM LO (PatientID, and the project tag 000d,1001): 64 characters.
     public static let maximumMRNLength = 64
     public static let maximumProjectNameLength = 64
-    /// AccessionNumber is SH in DICOM (16 characters); some archives hold longer ones, so allow LO's 64.
-    public static let maximumAccessionNumberLength = 64
+    /// DICOM SH (AccessionNumber): 16 characters. A longer value could not be sent as a C-FIND key unchanged.
+    public static let maximumAccessionNumberLength = 16
     /// DICOM UI: 64 characters.
-    public static let maximumUIDLength = 64
+    public static let maximumUIDLength = DicomValue.maximumUIDLength
     /// Several UIDs joined by `\`.
     public static let maximumSeriesUIDLength = 64 * 1024
 }

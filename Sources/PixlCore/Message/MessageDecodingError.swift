@@ -26,6 +26,13 @@ public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConve
         case tooLong(maximum: Int)
         /// The identifier holds `*`, `?` or `\`, which a C-FIND would treat as a wildcard or a list.
         case wildcard
+        /// Holds a character outside printable ASCII (a control character, or one that orthanc-raw's query
+        /// encoding would drop, leaving a shorter or empty key).
+        case notPrintableASCII
+        /// `study_uid` is not a DICOM UID.
+        case notAUID
+        /// `series_uid` is not a list of DICOM UIDs joined by `\`.
+        case notUIDs
         /// Neither a study UID nor both MRN and accession number.
         case namesNoStudy
         /// A pickled object that this decoder does not accept (never executed, only named).
@@ -43,6 +50,11 @@ public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConve
             case .empty: "must not be empty"
             case .tooLong(let maximum): "is longer than \(maximum) characters"
             case .wildcard: "holds a wildcard character (*, ? or \\) and would match more than one study"
+            case .notPrintableASCII:
+                "must be printable ASCII (no control or non-ASCII characters, which would not reach the archive as written)"
+            case .notAUID: "must be a DICOM UID: digits and dots, at most 64 characters, no empty component, no leading zero in a component"
+            case .notUIDs:
+                "must be DICOM UIDs joined by \\: each digits and dots, at most 64 characters, no empty component, no leading zero in a component"
             case .namesNoStudy: "is empty: a message needs a study_uid, or both mrn and accession_number"
             case .unsupportedObject(let name): "holds an unsupported object \(name)"
             }

@@ -11,17 +11,22 @@ public enum Archive: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// What processing one message came to (SPEC §3, Outcomes).
+///
+/// Retry timing is not the pipeline's to decide: ``retry(reason:studies:)`` carries no delay, and the
+/// worker pool alone schedules the next attempt (and turns a retry past the attempt budget into
+/// ``failed(error:studies:)``).
 public enum PipelineOutcome: Sendable, Hashable {
-    /// The study is in orthanc-raw, tagged with its project.
-    case succeeded(archive: Archive, studies: [String])
+    /// Every study is in orthanc-raw with all its instances, tagged with its project. `note` says what
+    /// the user may want to know (a requested series no archive has, a local study no archive lists).
+    case succeeded(archive: Archive, studies: [StudyRecord], note: String? = nil)
     /// A final, expected answer: not found, not online, an Orthanc job failure.
     case discarded(reason: String, archive: Archive? = nil)
     /// Will run again when the secondary query window opens.
     case deferred(until: Date, reason: String)
-    /// A transient fault; will run again after the worker pool's back-off.
-    case retry(reason: String)
-    /// An unexpected error, or transient faults past the retry budget.
-    case failed(error: String)
+    /// A transient fault, or studies still incomplete; will run again after the pool's back-off.
+    case retry(reason: String, studies: [StudyRecord] = [])
+    /// An unexpected error, a query matching too many studies, or retries past the attempt budget.
+    case failed(error: String, studies: [StudyRecord] = [])
 
     /// The job state this outcome leaves a job in.
     public var state: JobState {
@@ -34,25 +39,35 @@ public enum PipelineOutcome: Sendable, Hashable {
         }
     }
 
-    /// Human-readable reason, free of patient identifiers.
+    /// Human-readable reason, free of patient identifiers (for a success, its note).
     public var reason: String? {
         switch self {
-        case .succeeded: nil
-        case .discarded(let reason, _), .deferred(_, let reason), .retry(let reason): reason
-        case .failed(let error): error
+        case .succeeded(_, _, let note): note
+        case .discarded(let reason, _), .deferred(_, let reason), .retry(let reason, _): reason
+        case .failed(let error, _): error
         }
     }
 
     public var archive: Archive? {
         switch self {
-        case .succeeded(let archive, _): archive
+        case .succeeded(let archive, _, _): archive
         case .discarded(_, let archive): archive
         default: nil
         }
     }
 
-    public var studies: [String] {
-        if case .succeeded(_, let studies) = self { studies } else { [] }
+    /// The studies the outcome knows of, with their counts.
+    public var studies: [StudyRecord] {
+        switch self {
+        case .succeeded(_, let studies, _), .retry(_, let studies), .failed(_, let studies): studies
+        case .discarded, .deferred: []
+        }
+    }
+
+    /// The Orthanc ids of a success's studies (SPEC §5 `studies`); empty for any other outcome.
+    public var succeededStudyIDs: [String] {
+        guard case .succeeded(_, let studies, _) = self else { return [] }
+        return studies.compactMap(\.orthancID)
     }
 }
 

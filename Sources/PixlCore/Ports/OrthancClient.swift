@@ -1,7 +1,8 @@
 /// The Orthanc REST calls the pipeline makes on orthanc-raw (SPEC §3).
 ///
 /// Implementations throw ``OrthancError``; its ``OrthancError/isTransient`` tells the pipeline
-/// whether to retry.
+/// whether to retry. Every value read from Orthanc is checked and bounded by the implementation: a value
+/// that is not what Orthanc documents is an ``OrthancError/Code/badResponse``, never a crash.
 public protocol OrthancClient: Sendable {
     /// `GET /jobs?expand`: every job Orthanc still remembers.
     func jobs() async throws -> [OrthancJob]
@@ -12,10 +13,27 @@ public protocol OrthancClient: Sendable {
     /// The project tag 000d,1001 shared by every instance of a study; `nil` when an instance lacks it
     /// or the instances disagree (`GET /studies/{id}/shared-tags?short`).
     func projectName(ofStudy id: String) async throws -> String?
-    /// `POST /modalities/{modality}/query` at study level, then its answers with their content.
-    func queryStudies(modality: String, query: [String: String]) async throws -> QueryResult
-    /// `POST /queries/{id}/retrieve` asynchronously; returns the job id.
+
+    // MARK: Archives, through orthanc-raw
+
+    /// A C-FIND at `level`: `POST /modalities/{modality}/query` with `Normalize: false`, then every answer
+    /// (`GET /queries/{id}/answers?expand&short`). An empty key is a return key.
+    func query(_ level: QueryLevel, modality: String, keys: [String: String]) async throws -> QueryResult
+    /// A C-MOVE of every answer of a query into `targetAET`, at the query's level
+    /// (`POST /queries/{id}/retrieve`, asynchronous); returns the job id.
     func retrieve(queryID: String, targetAET: String) async throws -> String
+    /// A C-MOVE of one answer (`POST /queries/{id}/answers/{index}/retrieve`, asynchronous); returns the job id.
+    func retrieve(queryID: String, answer index: Int, targetAET: String) async throws -> String
+
+    // MARK: orthanc-raw's copy
+
+    /// The series of a study in orthanc-raw with how many instances each holds (`GET /studies/{id}/series?expand`).
+    func localSeries(ofStudy id: String) async throws -> [LocalSeries]
+    /// The SOPInstanceUIDs of a series in orthanc-raw (`GET /series/{id}/instances`).
+    func localInstanceUIDs(ofSeries id: String) async throws -> [String]
+
+    // MARK: Changing orthanc-raw
+
     /// `POST /studies/{id}/modify` asynchronously with the body given; returns the job id.
     func modifyStudy(id: String, body: ModifyRequest) async throws -> String
     /// `DELETE /studies/{id}`.
@@ -38,11 +56,14 @@ public struct OrthancJob: Sendable, Hashable {
     public var id: String
     public var state: State
     public var errorDescription: String?
+    /// `ErrorDetails`: for a failed C-MOVE, the DIMSE status the archive answered, when it answered.
+    public var errorDetails: String?
 
-    public init(id: String, state: State, errorDescription: String? = nil) {
+    public init(id: String, state: State, errorDescription: String? = nil, errorDetails: String? = nil) {
         self.id = id
         self.state = state
         self.errorDescription = errorDescription
+        self.errorDetails = errorDetails
     }
 }
 
@@ -50,33 +71,30 @@ public struct OrthancJob: Sendable, Hashable {
 public struct OrthancStudy: Sendable, Hashable {
     public var id: String
     public var studyInstanceUID: String
+    /// PatientID (PHI), to check that the study is the one asked for.
+    public var patientID: String?
+    /// AccessionNumber (PHI), likewise.
+    public var accessionNumber: String?
 
-    public init(id: String, studyInstanceUID: String) {
+    public init(id: String, studyInstanceUID: String, patientID: String? = nil, accessionNumber: String? = nil) {
         self.id = id
         self.studyInstanceUID = studyInstanceUID
+        self.patientID = patientID
+        self.accessionNumber = accessionNumber
     }
 }
 
-/// A C-FIND query held by Orthanc and the answers it received.
-public struct QueryResult: Sendable, Hashable {
+/// A series of a study in orthanc-raw.
+public struct LocalSeries: Sendable, Hashable {
+    /// Orthanc's series id.
     public var id: String
-    public var answers: [QueryAnswer]
+    public var seriesInstanceUID: String
+    public var instanceCount: Int
 
-    public init(id: String, answers: [QueryAnswer]) {
+    public init(id: String, seriesInstanceUID: String, instanceCount: Int) {
         self.id = id
-        self.answers = answers
-    }
-}
-
-/// One study-level C-FIND answer.
-public struct QueryAnswer: Sendable, Hashable {
-    public var studyInstanceUID: String?
-    /// InstanceAvailability (0008,0056); `nil` when the archive did not report it.
-    public var instanceAvailability: String?
-
-    public init(studyInstanceUID: String?, instanceAvailability: String?) {
-        self.studyInstanceUID = studyInstanceUID
-        self.instanceAvailability = instanceAvailability
+        self.seriesInstanceUID = seriesInstanceUID
+        self.instanceCount = instanceCount
     }
 }
 

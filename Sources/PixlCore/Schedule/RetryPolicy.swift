@@ -1,7 +1,7 @@
 public import Foundation
 
 /// When a job that met a transient fault runs again, and when it stops trying (SPEC §3, Outcomes): exponential
-/// back-off with full jitter, up to `PIXL_MAX_ATTEMPTS`. The worker pool is its one user.
+/// back-off with full jitter, up to `PIXL_MAX_ATTEMPTS`. The worker pool decides through it (and `process`, for its one attempt).
 public struct RetryPolicy: Sendable, Hashable {
     public var initialDelay: Duration
     public var maximumDelay: Duration
@@ -15,11 +15,11 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 
     /// What to record after attempt number `attempts` came to `outcome`: a retry is due after ``delay(afterAttempt:jitter:)``,
-    /// or, past the attempt budget, the job fails with the last reason. Other outcomes are recorded as they are.
+    /// or, past the attempt budget, the job fails with the last reason and counts. Other outcomes are recorded as they are.
     public func result(for outcome: PipelineOutcome, afterAttempt attempts: Int, now: Date) -> JobResult {
-        guard case .retry(let reason) = outcome else { return JobResult(outcome) }
+        guard case .retry(let reason, let studies) = outcome else { return JobResult(outcome) }
         guard attempts < maxAttempts else {
-            return JobResult(.failed(error: "gave up after \(attempts) attempts: \(reason)"))
+            return JobResult(.failed(error: "gave up after \(attempts) attempts: \(reason)", studies: studies))
         }
         return JobResult(outcome, retryAt: now.addingTimeInterval(delay(afterAttempt: attempts).seconds))
     }

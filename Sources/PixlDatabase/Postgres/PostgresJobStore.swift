@@ -177,7 +177,7 @@ public struct PostgresJobStore: JobStore {
             """
             UPDATE \(unescaped: table)
             SET state = \(result.state.rawValue), reason = \(result.reason), archive = COALESCE(\(result.archive?.rawValue), archive),
-                studies = COALESCE(\(result.studies.map(JobSQL.studiesJSON)), studies), next_attempt_at = \(result.nextAttemptAt),
+                study_records = COALESCE(\(result.studies.map(JobSQL.studyRecordsJSON)), study_records), next_attempt_at = \(result.nextAttemptAt),
                 lease_expires_at = NULL, updated_at = \(now)
             WHERE id = \(id)
             RETURNING \(unescaped: Self.columns)
@@ -254,7 +254,8 @@ public struct PostgresJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date::text AS study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
+        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, study_records, created_at, updated_at, \
+        started_at, next_attempt_at
         """
 
     static func firstJob(_ rows: PostgresRowSequence) async throws -> Job? {
@@ -287,6 +288,7 @@ public struct PostgresJobStore: JobStore {
             attempts: cells["attempts"].decode(Int.self),
             archive: cells["archive"].decode(String?.self),
             studies: cells["studies"].decode(String.self),
+            studyRecords: cells["study_records"].decode(String.self),
             createdAt: cells["created_at"].decode(Date.self),
             updatedAt: cells["updated_at"].decode(Date.self),
             startedAt: cells["started_at"].decode(Date?.self),

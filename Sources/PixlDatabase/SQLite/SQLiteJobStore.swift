@@ -150,13 +150,13 @@ public final class SQLiteJobStore: JobStore {
                 db,
                 sql: """
                     UPDATE imaging_job
-                    SET state = ?, reason = ?, archive = COALESCE(?, archive), studies = COALESCE(?, studies),
+                    SET state = ?, reason = ?, archive = COALESCE(?, archive), study_records = COALESCE(?, study_records),
                         next_attempt_at = ?, lease_expires_at = NULL, updated_at = ?
                     WHERE id = ?
                     RETURNING \(Self.columns)
                     """,
                 arguments: [
-                    result.state.rawValue, result.reason, result.archive?.rawValue, result.studies.map(JobSQL.studiesJSON),
+                    result.state.rawValue, result.reason, result.archive?.rawValue, result.studies.map(JobSQL.studyRecordsJSON),
                     result.nextAttemptAt, now, Self.key(id),
                 ]
             ).map(Self.job)
@@ -244,7 +244,8 @@ public final class SQLiteJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, created_at, updated_at, started_at, next_attempt_at
+        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, study_records, created_at, updated_at, \
+        started_at, next_attempt_at
         """
 
     static func job(_ row: Row) throws -> Job {
@@ -267,6 +268,7 @@ public final class SQLiteJobStore: JobStore {
             attempts: row["attempts"],
             archive: row["archive"],
             studies: row["studies"],
+            studyRecords: row["study_records"],
             createdAt: createdAt,
             updatedAt: updatedAt,
             startedAt: row["started_at"],

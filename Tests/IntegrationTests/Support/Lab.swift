@@ -33,7 +33,10 @@ struct Lab {
 
     let environment: [String: String]
     let studies: [String: Study]
-    let http = HTTPClient.shared
+    let http = Lab.httpClient
+    /// Configured as the service's (no response decompression): `HTTPClient.shared` inflates with a 25×
+    /// ratio limit that Orthanc's gzipped JSON answers exceed. Lives as long as the test process.
+    static let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
 
     /// Reads the lab's settings; fails the test with the command to run when the lab is not up.
     static func current() throws -> Lab {
@@ -58,7 +61,7 @@ struct Lab {
     /// Runs `scripts/lab` on this lab. The script finds its servers from LAB_DIR, LAB_HTTP_BASE and
     /// LAB_DICOM_BASE: they are set from lab.env, so that a lab on other ports than the defaults is the
     /// one acted on (not another lab running on the default ports).
-    private func script(_ arguments: String...) throws {
+    func script(_ arguments: String...) throws {
         let process = Process()
         process.executableURL = Lab.repository.appendingPathComponent("scripts/lab")
         process.arguments = arguments

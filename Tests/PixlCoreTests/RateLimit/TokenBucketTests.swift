@@ -180,7 +180,9 @@ struct TokenBucketTests {
             group.cancelAll()
         }
         let count = await log.count
-        #expect((35...45).contains(count), "granted \(count) tokens in 10 s at rate 4")
+        // Never more than the burst plus the rate allows (what protects the archive); the lower bound only
+        // catches a stall, since a loaded machine may run the waiters late (timing belongs in benchmarks).
+        #expect((20...45).contains(count), "granted \(count) tokens in 10 s at rate 4")
     }
 }
 
