@@ -158,7 +158,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             case .checked(let check):
                 summary.add(check)
                 if check.isComplete, let rawID = check.record.orthancID,
-                    let refusal = try await tagIfNeeded(rawID, project: message.projectName, logger: studyLogger)
+                    let refusal = try await tagIfNeeded(rawID, project: message.projectName, pulledWhole: check.pulledWhole, logger: studyLogger)
                 {
                     return .discarded(reason: refusal, archive: check.record.archive)
                 }

@@ -74,6 +74,16 @@ extension Lab {
         }
     }
 
+    /// The tagging jobs orthanc-raw ran since `marks`: what each modified (`Study`, `Series`) and how many
+    /// instances it rewrote.
+    func modifyJobs(since marks: Marks) async throws -> [String] {
+        let jobs = try await raw("/jobs?expand") as! [[String: Any]]
+        return jobs.filter { $0["Type"] as? String == "ResourceModification" && !marks.jobs.contains($0["ID"] as! String) }.map { job in
+            let content = job["Content"] as? [String: Any] ?? [:]
+            return "\(content["Type"] as? String ?? "?") of \(content["InstancesCount"] as? Int ?? -1)"
+        }
+    }
+
     /// Instances per SeriesInstanceUID in orthanc-raw's copy of a study (one call).
     func rawSeriesCounts(study id: String) async throws -> [String: Int] {
         let series = try await raw("/studies/\(id)/series?expand") as! [[String: Any]]
