@@ -145,6 +145,9 @@ public struct HTTPOrthancClient: OrthancClient {
     public func localInstanceUIDs(ofSeries id: String) async throws -> [String] {
         let path = "/series/\(Self.escape(id))/instances"
         let instances: [InstanceBody] = try await call(.GET, path, route: "/series/{id}/instances")
+        guard instances.count <= Self.maximumAnswers else {
+            throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "more than \(Self.maximumAnswers) instances")
+        }
         return try instances.map { body in
             guard let uid = body.MainDicomTags["SOPInstanceUID"]?.text(upTo: Self.maximumValueLength) else {
                 throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "an instance without SOPInstanceUID")

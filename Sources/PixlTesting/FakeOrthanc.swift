@@ -53,13 +53,10 @@ public actor FakeOrthanc: OrthancClient {
             series: Int = 1,
             instances: Int = 1
         ) {
-            self.uid = uid
-            self.patientID = patientID
-            self.accessionNumber = accessionNumber
-            self.availability = availability
-            self.series = (1...max(series, 1)).map { s in
-                Series(uid: "\(uid).\(s)", instances: (1...max(instances, 1)).map { "\(uid).\(s).\($0)" }, project: project)
+            let contents = (1...max(series, 1)).map { s in
+                Series(uid: "\(uid).\(s)", instances: (1...max(instances, 1)).map { "\(uid).\(s).\($0)" })
             }
+            self.init(uid: uid, patientID: patientID, accessionNumber: accessionNumber, availability: availability, project: project, contents: contents)
         }
 
         /// A study holding exactly `contents`.

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import PixlTesting
 import Testing
 
 extension LabSuites {
@@ -73,20 +74,10 @@ extension LabSuites {
 
         /// `pixl-imaging process FILE` with the lab's settings: its exit status and what it printed.
         func runProcess(_ file: URL) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = try ServeProcess.binary
-            process.arguments = ["process", file.path]
             var environment = lab.environment.filter { !$0.key.hasPrefix("LAB_") }
             for key in ["PATH", "HOME"] { environment[key] = ProcessInfo.processInfo.environment[key] }
             environment["PIXL_SECONDARY_QUERY_HOURS"] = "always"
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            return try CommandRunner.status(of: try ServeProcess.binary.path, ["process", file.path], environment: environment)
         }
     }
 }

@@ -109,12 +109,6 @@ extension Lab {
 
     /// `GET` on orthanc-raw, as text (for the answers that are not JSON, such as `/queries/{id}/level`).
     func rawText(_ path: String) async throws -> String {
-        var request = HTTPClientRequest(url: environment["ORTHANC_RAW_URL"]! + path)
-        let credentials = Data("\(environment["ORTHANC_RAW_USERNAME"]!):\(environment["ORTHANC_RAW_PASSWORD"]!)".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
-        let response = try await http.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else { throw LabError("GET \(path) answered \(response.status.code)") }
-        return String(buffer: body)
+        String(buffer: try await rawBody(path))
     }
 }
