@@ -117,22 +117,23 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
     private func run(_ message: ImagingMessage, logger: Logger) async throws -> PipelineOutcome {
         let local = try await timed("find_local") { try await localStudies(for: message) }
         if let refusal = tooManyStudies(local.count, logger: logger) { return refusal }
-        var targets: [StudyTarget]
+        let targets: [StudyTarget]
         if !message.studyUID.isEmpty, local.contains(where: { $0.studyInstanceUID == message.studyUID }) {
             logger.info("study already in orthanc-raw", metadata: [LogKey.archive: "local", LogKey.step: "find-local"])
             targets = local.map(StudyTarget.init(local:))
         } else {
             switch try await search(for: message, logger: logger) {
             case .found(let found):
-                targets = try await self.targets(for: found, local: local)
-                if let refusal = tooManyStudies(targets.count, logger: logger) { return refusal }
+                let all = try await self.targets(for: found, local: local)
+                if let refusal = tooManyStudies(all.count, logger: logger) { return refusal }
+                targets = all
             case .none(let outcome):
                 // Studies found locally by MRN + accession number are still checked against an archive.
                 guard !local.isEmpty, outcome.state != .deferred else { return outcome }
                 targets = local.map(StudyTarget.init(local:))
             }
         }
-        return try await finish(&targets, message: message, logger: logger)
+        return try await finish(targets, message: message, logger: logger)
     }
 
     /// A message matching more studies than allowed fails before anything is pulled (SPEC §2).
@@ -146,7 +147,8 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
 
     /// Makes every study complete (pulling or topping up what raw lacks), tags the complete ones, and
     /// sums up: success only when every study the message means is complete.
-    private func finish(_ targets: inout [StudyTarget], message: ImagingMessage, logger: Logger) async throws -> PipelineOutcome {
+    private func finish(_ targets: [StudyTarget], message: ImagingMessage, logger: Logger) async throws -> PipelineOutcome {
+        var targets = targets
         let requested = message.requestedSeriesUIDs
         var summary = CompletenessSummary(requestedSeries: requested)
         for index in targets.indices {
@@ -158,7 +160,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             case .checked(let check):
                 summary.add(check)
                 if check.isComplete, let rawID = check.record.orthancID,
-                    let refusal = try await tagIfNeeded(rawID, project: message.projectName, logger: studyLogger)
+                    let refusal = try await tagIfNeeded(rawID, project: message.projectName, pulledWhole: check.pulledWhole, logger: studyLogger)
                 {
                     return .discarded(reason: refusal, archive: check.record.archive)
                 }

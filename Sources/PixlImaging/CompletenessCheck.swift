@@ -42,6 +42,7 @@ extension ArchivePipeline {
         }
 
         var moved = false
+        var pulledWhole = false
         var problem: String?
         if target.rawID == nil, requested.isEmpty, let answer = target.answer {
             if let refusal = try await availabilityRefusal(for: &target, from: source) {
@@ -53,6 +54,7 @@ extension ArchivePipeline {
             case .arrived: break
             }
             moved = true
+            pulledWhole = true
             target.rawID = try await rawStudyID(target.uid)
             if target.rawID == nil, problem == nil { problem = "retrieve reported no failure but the study is not in orthanc-raw" }
         }
@@ -79,7 +81,7 @@ extension ArchivePipeline {
         )
         return .checked(
             StudyCheck(
-                record: record, isComplete: isComplete, moved: moved, foundSeries: Set(wanted.map(\.uid)),
+                record: record, isComplete: isComplete, moved: moved, pulledWhole: pulledWhole, foundSeries: Set(wanted.map(\.uid)),
                 problem: isComplete ? nil : problem
             )
         )

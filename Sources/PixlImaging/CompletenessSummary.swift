@@ -7,6 +7,8 @@ struct StudyCheck: Sendable {
     var isComplete: Bool
     /// Something was moved from the archive in this attempt.
     var moved = false
+    /// The whole study was moved in this attempt (a study-level C-MOVE): none of it is tagged yet.
+    var pulledWhole = false
     /// The requested series the study has (in its archive, or in raw when no archive lists it).
     var foundSeries: Set<String> = []
     /// Why the attempt could not finish the study (a C-MOVE that did not finish), for the retry reason.

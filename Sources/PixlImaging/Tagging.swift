@@ -3,22 +3,46 @@ import PixlCore
 
 /// Steps 7 and 8 for complete studies: the project tag, then the optional route to anon.
 extension ArchivePipeline {
-    /// Step 7 for one study, unless every instance already carries the project. Returns a discard reason
-    /// when Orthanc's job failed (the study is then deleted).
-    func tagIfNeeded(_ studyID: String, project: String, logger: Logger) async throws -> String? {
+    /// Step 7 for one study, unless every instance already carries the project. A study pulled whole in
+    /// this attempt is tagged at study level; otherwise only the series lacking the tag are (a top-up of
+    /// 10 instances then rewrites their series, not the 1,000 instances of the study: `/modify` rewrites
+    /// every instance it covers). Returns a discard reason when Orthanc's job failed (the study is then
+    /// deleted).
+    func tagIfNeeded(_ studyID: String, project: String, pulledWhole: Bool, logger: Logger) async throws -> String? {
         guard try await orthanc.projectName(ofStudy: studyID) != project else { return nil }
-        let jobID = try await orthanc.modifyStudy(id: studyID, body: .tagProject(project))
-        logger.info("tagging study with its project", metadata: [LogKey.step: "tag", LogKey.orthancJob: "\(jobID)"])
-        switch try await timed("tag", { try await jobFollower.follow(jobID) }) {
-        case .succeeded, .evicted:
-            return nil
-        case .timedOut:
-            throw OrthancError(code: .timeout, request: "modify job \(jobID)", detail: "did not finish within the transfer timeout")
-        case .failed(let description, _):
-            logger.warning("tagging failed, deleting the study: \(description)", metadata: [LogKey.step: "tag"])
-            try await orthanc.deleteStudy(id: studyID)
-            return "tagging the study failed: \(description)"
+        var series: [LocalSeries] = []
+        if !pulledWhole {
+            let all = try await orthanc.localSeries(ofStudy: studyID)
+            for copy in all where try await orthanc.projectName(ofSeries: copy.id) != project {
+                series.append(copy)
+            }
+            if series.count == all.count { series = [] }
         }
+        let jobs: [String]
+        if series.isEmpty {
+            jobs = [try await orthanc.modifyStudy(id: studyID, body: .tagProject(project))]
+        } else {
+            var started: [String] = []
+            for copy in series { started.append(try await orthanc.modifySeries(id: copy.id, body: .tagProject(project))) }
+            jobs = started
+        }
+        logger.info(
+            "tagging \(series.isEmpty ? "study" : "\(series.count) series") with its project",
+            metadata: [LogKey.step: "tag", LogKey.orthancJob: "\(jobs.joined(separator: ","))"]
+        )
+        for jobID in jobs {
+            switch try await timed("tag", { try await jobFollower.follow(jobID) }) {
+            case .succeeded, .evicted:
+                continue
+            case .timedOut:
+                throw OrthancError(code: .timeout, request: "modify job \(jobID)", detail: "did not finish within the transfer timeout")
+            case .failed(let description, _):
+                logger.warning("tagging failed, deleting the study: \(description)", metadata: [LogKey.step: "tag"])
+                try await orthanc.deleteStudy(id: studyID)
+                return "tagging the study failed: \(description)"
+            }
+        }
+        return nil
     }
 
     /// Step 8: C-STORE the studies to anon. Returns the outcome when that did not work.

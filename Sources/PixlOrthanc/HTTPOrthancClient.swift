@@ -93,7 +93,15 @@ public struct HTTPOrthancClient: OrthancClient {
     }
 
     public func projectName(ofStudy id: String) async throws -> String? {
-        let tags: [String: SharedTag] = try await call(.GET, "/studies/\(Self.escape(id))/shared-tags?short", route: "/studies/{id}/shared-tags")
+        try await projectName(of: "studies", id: id)
+    }
+
+    public func projectName(ofSeries id: String) async throws -> String? {
+        try await projectName(of: "series", id: id)
+    }
+
+    private func projectName(of resources: String, id: String) async throws -> String? {
+        let tags: [String: SharedTag] = try await call(.GET, "/\(resources)/\(Self.escape(id))/shared-tags?short", route: "/\(resources)/{id}/shared-tags")
         guard case .string(let value) = tags[ProjectTag.projectElement] else { return nil }
         return value.trimmingCharacters(in: .whitespaces)
     }
@@ -137,6 +145,9 @@ public struct HTTPOrthancClient: OrthancClient {
     public func localInstanceUIDs(ofSeries id: String) async throws -> [String] {
         let path = "/series/\(Self.escape(id))/instances"
         let instances: [InstanceBody] = try await call(.GET, path, route: "/series/{id}/instances")
+        guard instances.count <= Self.maximumAnswers else {
+            throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "more than \(Self.maximumAnswers) instances")
+        }
         return try instances.map { body in
             guard let uid = body.MainDicomTags["SOPInstanceUID"]?.text(upTo: Self.maximumValueLength) else {
                 throw OrthancError(code: .badResponse, request: "GET \(path)", detail: "an instance without SOPInstanceUID")
@@ -146,8 +157,16 @@ public struct HTTPOrthancClient: OrthancClient {
     }
 
     public func modifyStudy(id: String, body: ModifyRequest) async throws -> String {
-        let path = "/studies/\(Self.escape(id))/modify"
-        let created: CreatedBody = try await call(.POST, path, route: "/studies/{id}/modify", body: ModifyBody(body))
+        try await modify("studies", id: id, body: body)
+    }
+
+    public func modifySeries(id: String, body: ModifyRequest) async throws -> String {
+        try await modify("series", id: id, body: body)
+    }
+
+    private func modify(_ resources: String, id: String, body: ModifyRequest) async throws -> String {
+        let path = "/\(resources)/\(Self.escape(id))/modify"
+        let created: CreatedBody = try await call(.POST, path, route: "/\(resources)/{id}/modify", body: ModifyBody(body))
         return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 

@@ -37,14 +37,17 @@ struct ProcessCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        // A client of its own: HTTPClient.shared decompresses, and fails on Orthanc's gzipped answers.
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let orthanc = HTTPOrthancClient(
-            httpClient: .shared,
+            httpClient: httpClient,
             configuration: .init(configuration.orthancRaw, requestTimeout: configuration.queryTimeout),
             logger: logger
         )
         let pipeline = ArchivePipeline(orthanc: orthanc, configuration: .init(configuration))
         let started = Date()
         let outcome = await Self.runOnce(pipeline, message: message, waitLimit: configuration.transferTimeout, logger: logger)
+        try await httpClient.shutdown()
 
         let now = Date()
         let result = RetryPolicy(maxAttempts: configuration.maxAttempts).result(for: outcome, afterAttempt: 1, now: now)

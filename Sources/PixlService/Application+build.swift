@@ -33,29 +33,46 @@ public func buildApplication(
     if !configuration.skipMigrations {
         try await Database.migrate(database, logger: logger)
     }
+    // Opened before the HTTP client, which must be shut down once created.
+    let store: any JobStore
+    var services: [any Service] = []
+    switch database.backend {
+    case .sqlite(let path):
+        store = try SQLiteJobStore(path: path, logger: logger)
+    case .postgres(let server):
+        try await server.waitUntilReachable(timeout: database.connectRetryTimeout, logger: logger)
+        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
+        store = PostgresJobStore(client: client, schema: database.schema, logger: logger)
+        services.append(client)
+    }
+    // A client of its own: HTTPClient.shared decompresses, and fails on Orthanc's gzipped answers (they compress
+    // beyond its ratio limit).
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    services.append(HTTPClientService(client: httpClient))
     let orthanc = HTTPOrthancClient(
-        httpClient: .shared,
+        httpClient: httpClient,
         configuration: .init(configuration.orthancRaw, requestTimeout: configuration.queryTimeout),
         logger: logger,
         metrics: metrics
     )
-    switch database.backend {
-    case .sqlite(let path):
-        let store = try SQLiteJobStore(path: path, logger: logger)
-        return try buildApplication(store: store, orthanc: orthanc, configuration: configuration, metrics: metrics, events: events, logger: logger)
-    case .postgres(let server):
-        try await server.waitUntilReachable(timeout: database.connectRetryTimeout, logger: logger)
-        let client = PostgresClient(configuration: server.clientConfiguration(), backgroundLogger: logger)
-        let store = PostgresJobStore(client: client, schema: database.schema, logger: logger)
+    do {
         return try buildApplication(
-            store: store,
-            orthanc: orthanc,
-            configuration: configuration,
-            metrics: metrics,
-            events: events,
-            services: [client],
-            logger: logger
+            store: store, orthanc: orthanc, configuration: configuration, metrics: metrics, events: events, services: services, logger: logger
         )
+    } catch {
+        try? await httpClient.shutdown()
+        throw error
+    }
+}
+
+/// Shuts an HTTP client down when the service stops, as async-http-client requires.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        // Cancelled or shut down gracefully: either way the client is done.
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }
 

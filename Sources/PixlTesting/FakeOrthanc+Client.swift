@@ -24,6 +24,12 @@ extension FakeOrthanc {
         return raw[id]?.project
     }
 
+    public func projectName(ofSeries id: String) async throws -> String? {
+        try record("GET /series/\(id)/shared-tags")
+        guard let (study, index) = rawSeries(id) else { return nil }
+        return raw[study]?.series[index].project
+    }
+
     public func query(_ level: QueryLevel, modality: String, keys: [String: String]) async throws -> QueryResult {
         try record("POST /modalities/\(modality)/query")
         recordFind(Find(modality: modality, level: level, keys: keys))
@@ -78,9 +84,8 @@ extension FakeOrthanc {
 
     public func localInstanceUIDs(ofSeries id: String) async throws -> [String] {
         try record("GET /series/\(id)/instances")
-        let parts = id.split(separator: "|").map(String.init)
-        guard parts.count == 2 else { return [] }
-        return raw[parts[0]]?.series.first { $0.uid == parts[1] }?.instances ?? []
+        guard let (study, index) = rawSeries(id) else { return [] }
+        return raw[study]?.series[index].instances ?? []
     }
 
     public func modifyStudy(id: String, body: ModifyRequest) async throws -> String {
@@ -91,6 +96,25 @@ extension FakeOrthanc {
             raw[id]?.project = project
         }
         return job
+    }
+
+    public func modifySeries(id: String, body: ModifyRequest) async throws -> String {
+        try record("POST /series/\(id)/modify")
+        let state = modifyJobState
+        let job = addJob(state: state, errorDescription: state == .failure ? "modify failed" : nil)
+        if state == .success, let (study, index) = rawSeries(id),
+            let project = body.replace.first(where: { $0.tag == ProjectTag.projectElement })?.value
+        {
+            raw[study]?.series[index].project = project
+        }
+        return job
+    }
+
+    /// raw's study id and the index of the series of a fake series id (`<study id>|<SeriesInstanceUID>`).
+    private func rawSeries(_ id: String) -> (String, Int)? {
+        let parts = id.split(separator: "|").map(String.init)
+        guard parts.count == 2, let index = raw[parts[0]]?.series.firstIndex(where: { $0.uid == parts[1] }) else { return nil }
+        return (parts[0], index)
     }
 
     public func deleteStudy(id: String) async throws {

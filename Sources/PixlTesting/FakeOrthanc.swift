@@ -12,11 +12,14 @@ public actor FakeOrthanc: OrthancClient {
         public var modality: String
         /// SOPInstanceUIDs.
         public var instances: [String]
+        /// The project tag, when raw's copy has it on every instance of the series.
+        public var project: String?
 
-        public init(uid: String, modality: String = "OT", instances: [String]) {
+        public init(uid: String, modality: String = "OT", instances: [String], project: String? = nil) {
             self.uid = uid
             self.modality = modality
             self.instances = instances
+            self.project = project
         }
     }
 
@@ -26,9 +29,19 @@ public actor FakeOrthanc: OrthancClient {
         public var accessionNumber: String
         /// InstanceAvailability as the archive reports it; `nil` when it omits the tag.
         public var availability: String?
-        /// The project tag, when the copy in raw has one on every instance.
-        public var project: String?
         public var series: [Series]
+
+        /// The project tag shared by every series of raw's copy (`nil` when one lacks it); setting it tags
+        /// every series.
+        public var project: String? {
+            get {
+                guard let first = series.first?.project, series.allSatisfy({ $0.project == first }) else { return nil }
+                return first
+            }
+            set {
+                for index in series.indices { series[index].project = newValue }
+            }
+        }
 
         /// A study of `series` series of `instances` instances each: series `uid.s`, instances `uid.s.i`.
         public init(
@@ -40,14 +53,10 @@ public actor FakeOrthanc: OrthancClient {
             series: Int = 1,
             instances: Int = 1
         ) {
-            self.uid = uid
-            self.patientID = patientID
-            self.accessionNumber = accessionNumber
-            self.availability = availability
-            self.project = project
-            self.series = (1...max(series, 1)).map { s in
+            let contents = (1...max(series, 1)).map { s in
                 Series(uid: "\(uid).\(s)", instances: (1...max(instances, 1)).map { "\(uid).\(s).\($0)" })
             }
+            self.init(uid: uid, patientID: patientID, accessionNumber: accessionNumber, availability: availability, project: project, contents: contents)
         }
 
         /// A study holding exactly `contents`.
@@ -63,8 +72,8 @@ public actor FakeOrthanc: OrthancClient {
             self.patientID = patientID
             self.accessionNumber = accessionNumber
             self.availability = availability
-            self.project = project
             self.series = contents
+            if let project { self.project = project }
         }
 
         public var instanceCount: Int { series.reduce(0) { $0 + $1.instances.count } }
@@ -227,17 +236,17 @@ extension FakeOrthanc {
         return job
     }
 
-    /// Stores one instance in raw (overwriting an existing one, as `OverwriteInstances: true` does, which
-    /// drops its project tag). Returns 1 for a new instance, 0 for an overwrite.
+    /// Stores one instance in raw (overwriting an existing one, as `OverwriteInstances: true` does), which
+    /// leaves its series without a shared project tag. Returns 1 for a new instance, 0 for an overwrite.
     private func deliver(_ sop: String, of series: Series, in study: Study) -> Int {
         let id = raw.first { $0.value.uid == study.uid }?.key ?? "raw-\(study.uid)"
         var copy = raw[id] ?? Study(uid: study.uid, patientID: study.patientID, accessionNumber: study.accessionNumber, contents: [])
-        copy.project = nil
         defer { raw[id] = copy }
         guard let index = copy.series.firstIndex(where: { $0.uid == series.uid }) else {
             copy.series.append(Series(uid: series.uid, modality: series.modality, instances: [sop]))
             return 1
         }
+        copy.series[index].project = nil
         if copy.series[index].instances.contains(sop) { return 0 }
         copy.series[index].instances.append(sop)
         return 1

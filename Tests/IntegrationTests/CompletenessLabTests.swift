@@ -66,6 +66,8 @@ extension LabSuites {
             // C-FINDs: the SERIES-level inventory, the listing of series 2 only, and the exact match.
             let queries = try await lab.sentQueries(since: marks)
             #expect(queries.map(\.level).sorted() == ["Instance", "Instance", "Series"], "\(queries)")
+            // Tagging rewrites the series that received instances, not the 120 of the study.
+            #expect(try await lab.modifyJobs(since: marks) == ["Series of 40"])
         }
 
         @Test func wholeSeriesDeletedComesBackAtSeriesLevel() async throws {
@@ -76,6 +78,7 @@ extension LabSuites {
             try await expectComplete("vna-large", outcome)
             #expect(try await lab.arrivedInstances(since: marks) == 40)
             #expect(try await lab.moveJobs(since: marks) == [Lab.MoveJob(level: "SERIES", resources: 1, state: "Success")])
+            #expect(try await lab.modifyJobs(since: marks) == ["Series of 40"])
             // Counts told which series was missing: no instance listing.
             #expect(try await lab.sentQueries(since: marks).map(\.level) == ["Series"])
         }

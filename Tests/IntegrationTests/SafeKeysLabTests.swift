@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import PixlTesting
 import Testing
 
 extension LabSuites {

@@ -17,6 +17,8 @@ struct ArchivePipelineTests {
         let outcome = await F.pipeline(orthanc, try F.configuration()).process(F.message, logger: logger)
         #expect(outcome == .succeeded(archive: .primary, studies: [F.completeRecord(F.study, id: "raw-1.2.3", archive: .primary)]))
         #expect(await orthanc.raw["raw-1.2.3"]?.project == "proj")
+        #expect(await orthanc.calls(matching: "POST /studies/raw-1.2.3/modify").count == 1)
+        #expect(await orthanc.calls(matching: "GET /series/").isEmpty)
         // One study-level C-MOVE of the one answer, then the SERIES-level inventory: counts agree.
         #expect(await orthanc.moves.map(\.level) == [.study])
         #expect(await orthanc.finds.map(\.level) == [.study, .series])

@@ -46,8 +46,10 @@ struct CompletenessTests {
         #expect(await orthanc.moves.map(\.level) == [.instance])
         #expect(await orthanc.moves.flatMap(\.uids).sorted() == ["1.2.3.2.2", "1.2.3.2.3", "1.2.3.2.4"])
         #expect(await orthanc.moves.map(\.arrivedInstances) == [3])
-        // New, untagged instances: the study is tagged again.
+        // New, untagged instances: their series alone is tagged again, not the whole study.
         #expect(await orthanc.raw["raw-1.2.3"]?.project == "proj")
+        #expect(await orthanc.calls(matching: "POST /series/").map { $0 } == ["POST /series/raw-1.2.3|1.2.3.2/modify"])
+        #expect(await orthanc.calls(matching: "POST /studies/").isEmpty)
     }
 
     @Test func oneMissingInstanceIsMovedByItsOwnAnswer() async throws {

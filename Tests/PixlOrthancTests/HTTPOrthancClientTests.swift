@@ -124,4 +124,23 @@ struct HTTPOrthancClientTests {
         #expect(Set(instances) == ["2.25.424200023030001", "2.25.424200023030002"])
         #expect(requests.count == 2)
     }
+
+    @Test func seriesTagIsReadAndSeriesModifiedAsynchronously() async throws {
+        var server = RecordedOrthanc()
+        server.answer("GET", "/series/x-1/shared-tags?short", body: #"{"000d,1001": "myproject ", "0020,000e": "1.2"}"#)
+        server.answer("GET", "/series/x-2/shared-tags?short", body: #"{"0020,000e": "1.3"}"#)
+        try server.answer("POST", "/series/x-1/modify", recorded: "retrieve-created")
+        let ((tagged, untagged, job), requests) = try await server.serve { client in
+            (
+                try await client.projectName(ofSeries: "x-1"), try await client.projectName(ofSeries: "x-2"),
+                try await client.modifySeries(id: "x-1", body: .tagProject("myproject"))
+            )
+        }
+        #expect(tagged == "myproject" && untagged == nil)
+        #expect(job == (try RecordedOrthanc.recordedID("retrieve-created")))
+        let body = try #require(requests.last?.json)
+        #expect(body["Asynchronous"] as? Bool == true && body["Force"] as? Bool == true)
+        #expect(body["Keep"] as? [String] == ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"])
+        #expect(body["Replace"] as? [String: String] == ["000d,0010": "UCLH PIXL", "000d,1001": "myproject"])
+    }
 }

@@ -38,7 +38,7 @@ start_dcmqrscp() {
   # Forking mode (the default): dcmqrscp 3.6.7 in single-process mode (-s)
   # segfaults after the first association is released.
   # -dhl: no reverse DNS, so the HostTable's 127.0.0.1 matches the peer.
-  setsid dcmqrscp -v -dhl -c "$dir/dcmqrscp.cfg" "$port" >>"$(lab_log_file pacs2)" 2>&1 </dev/null &
+  lab_dicom_env setsid dcmqrscp -v -dhl -c "$dir/dcmqrscp.cfg" "$port" >>"$(lab_log_file pacs2)" 2>&1 </dev/null &
   echo $! >"$(lab_pid_file pacs2)"
 }
 

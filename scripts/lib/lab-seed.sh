@@ -236,21 +236,27 @@ lab_reset_servers() {
   lab_seed
 }
 
+# Generates (once) and uploads to the VNA the study of row $1; prints its Orthanc id.
+lab_seed_vna_row() {
+  local key n oid
+  IFS='|' read -r key n _ <<<"$1"
+  lab_generate_study "$1"
+  oid="$(lab_orthanc_study_id "$(lab_mrn "$n")" "$(lab_study_uid "$n")")"
+  lab_upload_study vna "$LAB_DIR/dicom/$key" "$oid"
+  echo "$oid"
+}
+
 # scripts/lab seed-sized KEY N SERIES INSTANCES: one more VNA study, number N
 # (20 to 99, outside the rows above and seed-bench's 100 and up), of SERIES x
 # INSTANCES; its manifest entry goes to $LAB_DIR/sized-KEY.json. Generated once.
 lab_seed_sized() {
-  local key="$1" n="$2" nse="$3" nin="$4" row uid mrn oid
+  local key="$1" n="$2" nse="$3" nin="$4" row oid
   [[ "$key" =~ ^[a-z0-9-]+$ ]] || lab_die "seed-sized: KEY must be lower-case letters, digits and dashes"
   [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 20 && n <= 99)) || lab_die "seed-sized: N must be from 20 to 99"
   [[ "$nse" =~ ^[0-9]+$ ]] && ((nse >= 1 && nse <= 99)) || lab_die "seed-sized: SERIES must be from 1 to 99"
   [[ "$nin" =~ ^[0-9]+$ ]] && ((nin >= 1 && nin <= 9999)) || lab_die "seed-sized: INSTANCES must be from 1 to 9999"
   row="$key|$n|vna|$nse|$nin|ONLINE|$nse x $nin instances in the VNA (seed-sized)"
-  lab_generate_study "$row"
-  uid="$(lab_study_uid "$n")"
-  mrn="$(lab_mrn "$n")"
-  oid="$(lab_orthanc_study_id "$mrn" "$uid")"
-  lab_upload_study vna "$LAB_DIR/dicom/$key" "$oid"
+  oid="$(lab_seed_vna_row "$row")"
   { printf '{\n'; lab_manifest_entry "$key" "$n" vna "$nse" "$nin" ONLINE "$nse x $nin instances in the VNA" "$oid"; printf '\n}\n'; } |
     jq ".\"$key\"" >"$LAB_DIR/sized-$key.json" || lab_die "bad manifest entry for $key"
 }
@@ -259,18 +265,16 @@ lab_seed_sized() {
 # 100 (the UID scheme allows up to 999), and $LAB_DIR/bench-messages.json, a
 # JSON array of plain messages naming them, for scripts/bench.
 lab_seed_bench() {
-  local count="$1" n row key uid mrn oid first=1
+  local count="$1" n row key uid mrn first=1
   ((count >= 1 && count <= 899)) || lab_die "seed-bench takes a count from 1 to 899, not $count"
   local messages="$LAB_DIR/bench-messages.json"
   printf '[\n' >"$messages.tmp"
   for ((n = 100; n < 100 + count; n++)); do
     key="bench-$n"
     row="$key|$n|vna|1|1|ONLINE|benchmark study $n"
-    lab_generate_study "$row"
+    lab_seed_vna_row "$row" >/dev/null
     uid="$(lab_study_uid "$n")"
     mrn="$(lab_mrn "$n")"
-    oid="$(lab_orthanc_study_id "$mrn" "$uid")"
-    lab_upload_study vna "$LAB_DIR/dicom/$key" "$oid"
     ((first)) || printf ',\n' >>"$messages.tmp"
     first=0
     printf '  {"mrn": "%s", "accession_number": "%s", "study_uid": "%s", "study_date": "2024-01-02", "procedure_occurrence_id": %d, "project_name": "bench", "extract_generated_timestamp": "2026-11-29T09:00:00+00:00"}' \

@@ -13,6 +13,8 @@ public protocol OrthancClient: Sendable {
     /// The project tag 000d,1001 shared by every instance of a study; `nil` when an instance lacks it
     /// or the instances disagree (`GET /studies/{id}/shared-tags?short`).
     func projectName(ofStudy id: String) async throws -> String?
+    /// The same for one series (`GET /series/{id}/shared-tags?short`).
+    func projectName(ofSeries id: String) async throws -> String?
 
     // MARK: Archives, through orthanc-raw
 
@@ -36,6 +38,8 @@ public protocol OrthancClient: Sendable {
 
     /// `POST /studies/{id}/modify` asynchronously with the body given; returns the job id.
     func modifyStudy(id: String, body: ModifyRequest) async throws -> String
+    /// `POST /series/{id}/modify` asynchronously with the body given; returns the job id.
+    func modifySeries(id: String, body: ModifyRequest) async throws -> String
     /// `DELETE /studies/{id}`.
     func deleteStudy(id: String) async throws
     /// `POST /modalities/{modality}/store` asynchronously; returns the job id.

@@ -74,6 +74,16 @@ extension Lab {
         }
     }
 
+    /// The tagging jobs orthanc-raw ran since `marks`: what each modified (`Study`, `Series`) and how many
+    /// instances it rewrote.
+    func modifyJobs(since marks: Marks) async throws -> [String] {
+        let jobs = try await raw("/jobs?expand") as! [[String: Any]]
+        return jobs.filter { $0["Type"] as? String == "ResourceModification" && !marks.jobs.contains($0["ID"] as! String) }.map { job in
+            let content = job["Content"] as? [String: Any] ?? [:]
+            return "\(content["Type"] as? String ?? "?") of \(content["InstancesCount"] as? Int ?? -1)"
+        }
+    }
+
     /// Instances per SeriesInstanceUID in orthanc-raw's copy of a study (one call).
     func rawSeriesCounts(study id: String) async throws -> [String: Int] {
         let series = try await raw("/studies/\(id)/series?expand") as! [[String: Any]]
@@ -99,12 +109,6 @@ extension Lab {
 
     /// `GET` on orthanc-raw, as text (for the answers that are not JSON, such as `/queries/{id}/level`).
     func rawText(_ path: String) async throws -> String {
-        var request = HTTPClientRequest(url: environment["ORTHANC_RAW_URL"]! + path)
-        let credentials = Data("\(environment["ORTHANC_RAW_USERNAME"]!):\(environment["ORTHANC_RAW_PASSWORD"]!)".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
-        let response = try await http.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else { throw LabError("GET \(path) answered \(response.status.code)") }
-        return String(buffer: body)
+        String(buffer: try await rawBody(path))
     }
 }

@@ -128,13 +128,18 @@ struct Lab {
 
     /// `GET` on orthanc-raw, decoded as JSON.
     func raw(_ path: String) async throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(buffer: try await rawBody(path)), options: [.fragmentsAllowed])
+    }
+
+    /// `GET` on orthanc-raw: the body of a 200 answer.
+    func rawBody(_ path: String) async throws -> ByteBuffer {
         var request = HTTPClientRequest(url: environment["ORTHANC_RAW_URL"]! + path)
         let credentials = Data("\(environment["ORTHANC_RAW_USERNAME"]!):\(environment["ORTHANC_RAW_PASSWORD"]!)".utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic \(credentials)")
         let response = try await http.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 64 << 20)
         guard response.status == .ok else { throw LabError("GET \(path) answered \(response.status.code)") }
-        return try JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])
+        return body
     }
 
     /// Orthanc ids of the studies in orthanc-raw with this StudyInstanceUID.
@@ -163,11 +168,7 @@ struct Lab {
 
     /// The stored DICOM file of an instance, as dcmtk's `dcmdump` prints it.
     func dump(instance id: String) async throws -> String {
-        var request = HTTPClientRequest(url: environment["ORTHANC_RAW_URL"]! + "/instances/\(id)/file")
-        let credentials = Data("\(environment["ORTHANC_RAW_USERNAME"]!):\(environment["ORTHANC_RAW_PASSWORD"]!)".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
-        let response = try await http.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 64 << 20)
+        let body = try await rawBody("/instances/\(id)/file")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pixl-\(id).dcm")
         try Data(buffer: body).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
