@@ -86,6 +86,11 @@ struct ServiceTests {
             #expect(job["state"] as? String == "succeeded" && job["archive"] as? String == "primary" && job["attempts"] as? Int == 1)
             let rawStudies = await orthanc.raw
             #expect(job["studies"] as? [String] == rawStudies.filter { $0.value.uid == messages[0].studyUID }.map(\.key))
+            let details = try #require(job["study_details"] as? [[String: Any]])
+            #expect(details.count == 1 && details[0]["study_uid"] as? String == messages[0].studyUID)
+            #expect(details[0]["archive"] as? String == "primary" && details[0]["orthanc_id"] as? String == (job["studies"] as? [String])?.first)
+            #expect(details[0]["expected_instances"] as? Int == details[0]["present_instances"] as? Int)
+            #expect((details[0]["series"] as? [[String: Any]])?.isEmpty == false)
             #expect(rawStudies.values.filter { $0.project == "e2e" }.map(\.uid).sorted() == [messages[0].studyUID, messages[1].studyUID].sorted())
             let status = try await Self.get("/status", with: client)
             #expect((status["counts"] as? [String: Int]).map { $0["succeeded"] == 2 && $0["discarded"] == 1 } == true)
