@@ -78,12 +78,11 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         guard Self.isPlainIdentifier(schema) else {
             throw invalid("PIXL_DB_SCHEMA", "must be a lower-case SQL identifier (letters, digits, _; at most 63), got '\(schema)'")
         }
-        var timeout = Duration.seconds(30)
-        if let text = value("PIXL_DB_CONNECT_TIMEOUT") {
-            guard let seconds = Double(text), seconds.isFinite, seconds >= 0 else {
-                throw invalid("PIXL_DB_CONNECT_TIMEOUT", "must be a number of seconds >= 0, got '\(text)'")
-            }
-            timeout = .milliseconds(Int64(seconds * 1000))
+        let timeout: Duration
+        do {
+            timeout = try Environment(environment).seconds("PIXL_DB_CONNECT_TIMEOUT", default: 30, range: 0...3_600)
+        } catch {
+            throw invalid(error.variable, error.problem)
         }
 
         let backend: Backend

@@ -8,7 +8,7 @@ import Synchronization
 /// has no pending job (SPEC §3 step 1) and after taking a token from the rate gate (step 2).
 ///
 /// It hears of new work through ``JobEvents`` (`enqueued`) and publishes what its workers do (`started`,
-/// `recorded`, `released`, `draining`). It alone decides when a retried job runs again (``RetryPolicy``).
+/// `recorded`, `released`, `lost`, `draining`). It alone decides when a retried job runs again (``RetryPolicy``).
 /// On graceful shutdown it stops claiming, gives in-flight jobs `drainTimeout` to finish, then cancels
 /// the rest and releases them back to the store, unchanged, for the next start.
 public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<Duration>>: Service {
@@ -98,11 +98,11 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
             while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 do {
                     // A wait for a token (rate 0) or for work ends at once on graceful shutdown.
-                    guard let job = try await cancelWhenGracefulShutdown({ try await self.nextJob() }) else { continue }
+                    guard let claim = try await cancelWhenGracefulShutdown({ try await self.nextClaim() }) else { continue }
                     running.add(1, ordering: .relaxed)
-                    events.publish(.started(job))
+                    events.publish(.started(claim.job))
                     jobs.addTask {
-                        await self.execute(job)
+                        await self.execute(claim)
                         self.running.subtract(1, ordering: .relaxed)
                         self.signal.notify()
                     }
@@ -118,7 +118,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
     }
 
     /// Waits for a free slot, an idle orthanc-raw, a due job and a token, then claims the job.
-    private func nextJob() async throws -> Job? {
+    private func nextClaim() async throws -> Claim? {
         if inFlight >= configuration.maxInFlight {
             await signal.wait(upTo: configuration.idlePoll, on: clock)
             return nil
@@ -136,40 +136,63 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         return try await store.claimNext(now: Date(), lease: configuration.lease)
     }
 
-    /// Processes one claimed job and records what it came to, renewing its lease meanwhile.
-    private func execute(_ job: Job) async {
+    /// Processes one claimed job and records what it came to, renewing its lease meanwhile. A worker that loses its
+    /// claim (its lease ran out, another worker took the job over) stops working on the job and writes nothing.
+    private func execute(_ claim: Claim) async {
+        let job = claim.job
         var logger = self.logger
         logger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
         let jobLogger = logger
         let outcome = await withTaskGroup(of: PipelineOutcome?.self) { group in
             group.addTask { await self.pipeline.process(job.message, logger: jobLogger) }
             group.addTask {
-                while (try? await self.clock.sleep(for: self.configuration.lease / 3)) != nil {
-                    try? await self.store.renewLease(of: job.id, now: Date(), lease: self.configuration.lease)
-                }
+                await self.holdLease(claim, logger: jobLogger)
                 return nil
             }
             let outcome = await group.next() ?? nil
             group.cancelAll()
-            return outcome ?? .retry(reason: "interrupted")
+            return outcome
         }
         do {
             if Task.isCancelled {
                 // In a cancelled task the store refuses to write (GRDB throws CancellationError), which left
                 // the job in progress until its lease ran out: release it from a task of its own.
-                try await Task { try await self.store.release(job.id, now: Date()) }.value
+                try await Task { try await self.store.release(claim, now: Date()) }.value
                 events.publish(.released(job))
                 logger.notice("job released back to the store at shutdown")
                 return
             }
+            guard let outcome else { throw JobStoreError(.leaseLost, jobID: job.id) }
             let now = Date()
             let result = configuration.retryPolicy.result(for: outcome, afterAttempt: job.attempts, now: now)
-            let recorded = try await store.record(result, for: job.id, now: now)
+            let recorded = try await store.record(result, for: claim, now: now)
             events.publish(.recorded(recorded))
             logger.info("job \(result.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
+        } catch let error as JobStoreError where error.code == .leaseLost {
+            events.publish(.lost(job))
+            logger.warning("lost the claim on the job (its lease ran out and another worker may hold it): nothing written")
         } catch {
-            // The lease will expire and another claim will run the job again: nothing is lost.
+            // The lease will run out and another claim will run the job again: nothing is lost.
+            events.publish(.lost(job))
             logger.error("cannot record the outcome of a job: \(error)")
+        }
+    }
+
+    /// Renews the claim's lease every third of it, until cancelled, or until the claim is lost: the store says another
+    /// claim holds the job, or renewals kept failing until the lease ran out (another worker may have it by now).
+    private func holdLease(_ claim: Claim, logger: Logger) async {
+        var heldUntil = clock.now.advanced(by: configuration.lease)
+        while (try? await clock.sleep(for: configuration.lease / 3)) != nil {
+            do {
+                let renewedAt = clock.now
+                try await store.renewLease(of: claim, now: Date(), lease: configuration.lease)
+                heldUntil = renewedAt.advanced(by: configuration.lease)
+            } catch let error as JobStoreError where error.code == .leaseLost {
+                return
+            } catch {
+                logger.warning("cannot renew the lease of a job: \(error)")
+                if clock.now >= heldUntil { return }
+            }
         }
     }
 

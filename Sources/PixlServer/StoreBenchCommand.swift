@@ -58,8 +58,8 @@ extension StoreCommand {
                     let total = jobs + singles
                     var count = 0
                     elapsed = try await clock.measure {
-                        while let job = try await store.claimNext(now: Date(), lease: .seconds(60)) {
-                            try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: job)])), for: job.id, now: Date())
+                        while let claim = try await store.claimNext(now: Date(), lease: .seconds(60)) {
+                            try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: claim.job)])), for: claim, now: Date())
                             count += 1
                         }
                     }

@@ -107,9 +107,9 @@ extension StoreCommand {
 
         func run() async throws {
             try await Database.withJobStore(try options.configuration(), logger: options.logger()) { store in
-                while let job = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) {
-                    emit(job.id.uuidString)
-                    try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: job)])), for: job.id, now: Date())
+                while let claim = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) {
+                    emit(claim.job.id.uuidString)
+                    try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: claim.job)])), for: claim, now: Date())
                 }
                 emit("done")
             }
@@ -123,7 +123,7 @@ extension StoreCommand {
 
         func run() async throws {
             try await Database.withJobStore(try options.configuration(), logger: options.logger()) { store in
-                guard let job = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) else {
+                guard let job = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000)))?.job else {
                     emit("none")
                     return
                 }

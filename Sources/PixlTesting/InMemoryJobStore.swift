@@ -9,6 +9,8 @@ public actor InMemoryJobStore: JobStore {
     private struct Entry {
         var job: Job
         var leaseUntil: Date?
+        /// The current claim's token, while the job is in progress.
+        var token: UUID?
         /// Insertion order: "oldest first".
         var sequence: Int
     }
@@ -33,14 +35,14 @@ public actor InMemoryJobStore: JobStore {
             }
             let job = Job(id: UUID(), message: message, state: .queued, createdAt: now, updatedAt: now)
             sequence += 1
-            entries[job.id] = Entry(job: job, leaseUntil: nil, sequence: sequence)
+            entries[job.id] = Entry(job: job, leaseUntil: nil, token: nil, sequence: sequence)
             unfinished[message.identity] = job.id
             result.append(EnqueuedJob(job: job, isNew: true))
         }
         return result
     }
 
-    public func claimNext(now: Date, lease: Duration) async throws -> Job? {
+    public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
         let due = entries.values.filter { dueDate(of: $0).map { $0 <= now } ?? false }
         // Highest priority first, then oldest.
         guard var entry = due.min(by: { ($1.job.message.priority, $0.sequence) < ($0.job.message.priority, $1.sequence) }) else { return nil }
@@ -50,37 +52,40 @@ public actor InMemoryJobStore: JobStore {
         entry.job.startedAt = now
         entry.job.nextAttemptAt = nil
         entry.leaseUntil = now.addingTimeInterval(lease.seconds)
+        entry.token = UUID()
         entries[entry.job.id] = entry
-        return entry.job
+        return Claim(job: entry.job, token: entry.token!)
     }
 
-    public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
-        var entry = try inProgressEntry(id)
+    public func renewLease(of claim: Claim, now: Date, lease: Duration) async throws {
+        var entry = try held(by: claim)
         entry.leaseUntil = now.addingTimeInterval(lease.seconds)
         entry.job.updatedAt = now
-        entries[id] = entry
+        entries[entry.job.id] = entry
     }
 
     @discardableResult
-    public func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job {
-        guard var entry = entries[id] else { throw JobStoreError(.jobNotFound, jobID: id) }
+    public func record(_ result: JobResult, for claim: Claim, now: Date) async throws -> Job {
+        var entry = try held(by: claim)
         entry.job = entry.job.applying(result, now: now)
         entry.leaseUntil = nil
-        entries[id] = entry
-        if result.state.isFinal, unfinished[entry.job.message.identity] == id {
+        entry.token = nil
+        entries[entry.job.id] = entry
+        if result.state.isFinal, unfinished[entry.job.message.identity] == entry.job.id {
             unfinished[entry.job.message.identity] = nil
         }
         return entry.job
     }
 
-    public func release(_ id: UUID, now: Date) async throws {
-        var entry = try inProgressEntry(id)
+    public func release(_ claim: Claim, now: Date) async throws {
+        var entry = try held(by: claim)
         entry.job.state = .queued
         entry.job.attempts = max(0, entry.job.attempts - 1)
         entry.job.updatedAt = now
         entry.job.nextAttemptAt = nil
         entry.leaseUntil = nil
-        entries[id] = entry
+        entry.token = nil
+        entries[entry.job.id] = entry
     }
 
     public func job(id: UUID) async throws -> Job? {
@@ -115,8 +120,11 @@ public actor InMemoryJobStore: JobStore {
         entries.values.sorted { $0.sequence < $1.sequence }.map(\.job)
     }
 
-    private func inProgressEntry(_ id: UUID) throws -> Entry {
-        guard let entry = entries[id], entry.job.state == .inProgress else { throw JobStoreError(.notInProgress, jobID: id) }
+    /// The claimed job's entry, if `claim` is its current claim.
+    private func held(by claim: Claim) throws -> Entry {
+        guard let entry = entries[claim.job.id], entry.job.state == .inProgress, entry.token == claim.token else {
+            throw JobStoreError(.leaseLost, jobID: claim.job.id)
+        }
         return entry
     }
 

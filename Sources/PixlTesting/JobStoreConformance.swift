@@ -19,7 +19,8 @@ public enum JobStoreConformance {
         case retriesAndDeferralsWaitForTheirTime
         case leasesExpireRenewAndRelease
         case recordAppliesTheOutcomeRules
-        case refusesUnknownAndUnclaimedJobs
+        case refusesForgedClaims
+        case aStaleClaimWritesNothing
         case listsNewestFirstWithFilters
 
         public var testDescription: String { rawValue }
@@ -33,7 +34,8 @@ public enum JobStoreConformance {
         case .retriesAndDeferralsWaitForTheirTime: try await retriesAndDeferralsWaitForTheirTime(store)
         case .leasesExpireRenewAndRelease: try await leasesExpireRenewAndRelease(store)
         case .recordAppliesTheOutcomeRules: try await recordAppliesTheOutcomeRules(store)
-        case .refusesUnknownAndUnclaimedJobs: try await refusesUnknownAndUnclaimedJobs(store)
+        case .refusesForgedClaims: try await refusesForgedClaims(store)
+        case .aStaleClaimWritesNothing: try await aStaleClaimWritesNothing(store)
         case .listsNewestFirstWithFilters: try await listsNewestFirstWithFilters(store)
         }
     }
@@ -58,8 +60,8 @@ public enum JobStoreConformance {
         // Later, still unfinished: the same job, also once claimed.
         let again = try await store.enqueue([message(1)], now: t0 + 5)
         #expect(again[0].isNew == false && again[0].job.id == first[0].job.id)
-        let claimed = try #require(try await store.claimNext(now: t0 + 6, lease: .seconds(30)))
-        #expect(claimed.id == first[0].job.id)
+        let claim = try #require(try await store.claimNext(now: t0 + 6, lease: .seconds(30)))
+        #expect(claim.job.id == first[0].job.id)
         #expect(try await store.enqueue([message(1)], now: t0 + 7)[0].job.id == first[0].job.id)
 
         // Another series, or another project, is another job.
@@ -67,9 +69,9 @@ public enum JobStoreConformance {
         #expect(try await store.enqueue([message(1, project: "other")], now: t0 + 8)[0].isNew)
 
         // Once finished, an identical message is new work.
-        try await store.record(JobResult(.succeeded(archive: .local, orthancIDs: ["abc"])), for: claimed.id, now: t0 + 9)
+        try await store.record(JobResult(.succeeded(archive: .local, orthancIDs: ["abc"])), for: claim, now: t0 + 9)
         let afterFinish = try await store.enqueue([message(1)], now: t0 + 10)
-        #expect(afterFinish[0].isNew && afterFinish[0].job.id != claimed.id)
+        #expect(afterFinish[0].isNew && afterFinish[0].job.id != claim.job.id)
         #expect(try await store.countsByState()[.queued] == 4)
     }
 
@@ -80,12 +82,13 @@ public enum JobStoreConformance {
         let firstBatch = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
         let secondBatch = try await store.enqueue((4...5).map { message($0) }, now: t0).map(\.job.id)
         #expect(same(try await store.nextDueDate(), t0))
-        var claimed: [UUID] = []
-        while let job = try await store.claimNext(now: t0 + 1, lease: .seconds(30)) {
-            #expect(job.state == .inProgress && job.attempts == 1 && same(job.startedAt, t0 + 1))
-            claimed.append(job.id)
+        var claims: [Claim] = []
+        while let claim = try await store.claimNext(now: t0 + 1, lease: .seconds(30)) {
+            #expect(claim.job.state == .inProgress && claim.job.attempts == 1 && same(claim.job.startedAt, t0 + 1))
+            claims.append(claim)
         }
-        #expect(claimed == firstBatch + secondBatch)
+        #expect(claims.map(\.job.id) == firstBatch + secondBatch)
+        #expect(Set(claims.map(\.token)).count == claims.count, "every claim has a token of its own")
         // Every job in progress: the next due date is the first lease's end.
         #expect(same(try await store.nextDueDate(), t0 + 31))
     }
@@ -102,7 +105,7 @@ public enum JobStoreConformance {
         #expect(urgent.message.priority == 5)
         #expect(try await store.job(id: urgent.id)?.message.priority == 5)
         var claimed: [UUID] = []
-        while let job = try await store.claimNext(now: t0 + 3, lease: .seconds(30)) { claimed.append(job.id) }
+        while let claim = try await store.claimNext(now: t0 + 3, lease: .seconds(30)) { claimed.append(claim.job.id) }
         #expect(claimed == [urgent.id, middle] + low)
         // Priority does not make another job of the same study.
         #expect(try await store.enqueue([message(3, priority: 1)], now: t0 + 4)[0].job.id == urgent.id)
@@ -110,44 +113,43 @@ public enum JobStoreConformance {
 
     static func retriesAndDeferralsWaitForTheirTime(_ store: some JobStore) async throws {
         let ids = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
-        for _ in ids { _ = try await store.claimNext(now: t0 + 1, lease: .seconds(30)) }
-        let retried = try await store.record(JobResult(.retry(reason: "Orthanc unavailable"), retryAt: t0 + 62), for: ids[0], now: t0 + 2)
+        var claims: [Claim] = []
+        for _ in ids { claims.append(try #require(try await store.claimNext(now: t0 + 1, lease: .seconds(30)))) }
+        let retried = try await store.record(JobResult(.retry(reason: "Orthanc unavailable"), retryAt: t0 + 62), for: claims[0], now: t0 + 2)
         #expect(retried.state == .retry && retried.reason == "Orthanc unavailable" && same(retried.nextAttemptAt, t0 + 62))
-        let deferred = try await store.record(JobResult(.deferred(until: t0 + 3600, reason: "outside the window")), for: ids[1], now: t0 + 2)
+        let deferred = try await store.record(JobResult(.deferred(until: t0 + 3600, reason: "outside the window")), for: claims[1], now: t0 + 2)
         #expect(deferred.state == .deferred && same(deferred.nextAttemptAt, t0 + 3600))
-        try await store.record(JobResult(.failed(error: "boom")), for: ids[2], now: t0 + 2)
+        try await store.record(JobResult(.failed(error: "boom")), for: claims[2], now: t0 + 2)
 
         #expect(try await store.claimNext(now: t0 + 61, lease: .seconds(30)) == nil)
         #expect(same(try await store.nextDueDate(), t0 + 62))
         let again = try #require(try await store.claimNext(now: t0 + 62, lease: .seconds(7200)))
-        #expect(again.id == ids[0] && again.attempts == 2 && again.nextAttemptAt == nil)
+        #expect(again.job.id == ids[0] && again.job.attempts == 2 && again.job.nextAttemptAt == nil)
         #expect(try await store.claimNext(now: t0 + 3599, lease: .seconds(3000)) == nil)
-        #expect(try await store.claimNext(now: t0 + 3600, lease: .seconds(30))?.id == ids[1])
+        #expect(try await store.claimNext(now: t0 + 3600, lease: .seconds(30))?.job.id == ids[1])
     }
 
     static func leasesExpireRenewAndRelease(_ store: some JobStore) async throws {
         let ids = try await store.enqueue((1...2).map { message($0) }, now: t0).map(\.job.id)
         let a = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
         let b = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
-        #expect([a.id, b.id] == ids)
+        #expect([a.job.id, b.job.id] == ids)
         // Renewal keeps others off a; b's lease runs out and b is claimed again, counting an attempt.
-        try await store.renewLease(of: a.id, now: t0 + 5, lease: .seconds(60))
+        try await store.renewLease(of: a, now: t0 + 5, lease: .seconds(60))
         let reclaimed = try #require(try await store.claimNext(now: t0 + 11, lease: .seconds(100)))
-        #expect(reclaimed.id == b.id && reclaimed.attempts == 2)
+        #expect(reclaimed.job.id == b.job.id && reclaimed.job.attempts == 2 && reclaimed.token != b.token)
         #expect(try await store.claimNext(now: t0 + 64, lease: .seconds(100)) == nil)
-        #expect(try await store.claimNext(now: t0 + 66, lease: .seconds(100))?.id == a.id)
+        #expect(try await store.claimNext(now: t0 + 66, lease: .seconds(100))?.job.id == a.job.id)
 
         // Release puts a claimed job back, due at once, without counting the attempt.
-        try await store.release(b.id, now: t0 + 67)
-        let released = try #require(try await store.job(id: b.id))
+        try await store.release(reclaimed, now: t0 + 67)
+        let released = try #require(try await store.job(id: b.job.id))
         #expect(released.state == .queued && released.attempts == 1 && released.nextAttemptAt == nil)
         #expect(try await store.nextDueDate().map { $0 <= t0 + 67 } == true)
-        #expect(try await store.claimNext(now: t0 + 68, lease: .seconds(10))?.id == b.id)
+        #expect(try await store.claimNext(now: t0 + 68, lease: .seconds(10))?.job.id == b.job.id)
     }
 
     static func recordAppliesTheOutcomeRules(_ store: some JobStore) async throws {
-        let id = try await store.enqueue([message(1)], now: t0)[0].job.id
-        func claim(_ at: Date) async throws { _ = try #require(try await store.claimNext(now: at, lease: .seconds(30))) }
         let complete = [
             StudyRecord(
                 orthancID: "s1", studyInstanceUID: "1.2.3.1", archive: .secondary, expectedInstances: 3, presentInstances: 3,
@@ -158,43 +160,77 @@ public enum JobStoreConformance {
             ),
             StudyRecord(orthancID: "s2", studyInstanceUID: "1.2.3.2", archive: .local),
         ]
+        let partial = [StudyRecord(orthancID: "s1", studyInstanceUID: "1.2.3.1", archive: .primary, expectedInstances: 3, presentInstances: 1)]
+        let ids = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
+        /// Claims the job `id` at `at` (it must be the only one due).
+        func claim(_ id: UUID, at: Date) async throws -> Claim {
+            let claim = try #require(try await store.claimNext(now: at, lease: .seconds(5)))
+            #expect(claim.job.id == id)
+            return claim
+        }
 
-        try await claim(t0)
-        let succeeded = try await store.record(JobResult(.succeeded(archive: .secondary, studies: complete)), for: id, now: t0 + 1)
+        let succeeded = try await store.record(
+            JobResult(.succeeded(archive: .secondary, studies: complete)), for: try await claim(ids[0], at: t0), now: t0 + 1
+        )
         #expect(succeeded.state == .succeeded && succeeded.archive == .secondary && succeeded.studies == complete)
         #expect(succeeded.reason == nil && succeeded.nextAttemptAt == nil && same(succeeded.updatedAt, t0 + 1))
+        #expect(try await store.job(id: ids[0]) == succeeded)
 
-        // A retry or a discard without an archive or counts keeps what the job had found.
-        let retried = try await store.record(JobResult(.retry(reason: "x"), retryAt: t0 + 10), for: id, now: t0 + 2)
-        #expect(retried.archive == .secondary && retried.studies == complete)
-        let discarded = try await store.record(JobResult(.discarded(reason: "not found")), for: id, now: t0 + 3)
-        #expect(discarded.archive == .secondary && discarded.studies == complete && discarded.reason == "not found")
-        #expect(discarded.nextAttemptAt == nil)
-
-        // A retry that counted the studies records what it counted.
-        let partial = [StudyRecord(orthancID: "s1", studyInstanceUID: "1.2.3.1", archive: .primary, expectedInstances: 3, presentInstances: 1)]
-        let incomplete = try await store.record(JobResult(.retry(reason: "1 of 3 instances", studies: partial), retryAt: t0 + 10), for: id, now: t0 + 4)
-        #expect(incomplete.studies == partial)
+        // A retry that counted the studies records what it counted; a retry or a discard without counts keeps them.
+        let counted = try await store.record(
+            JobResult(.retry(reason: "1 of 3 instances", studies: partial), retryAt: t0 + 10), for: try await claim(ids[1], at: t0 + 2), now: t0 + 3
+        )
+        #expect(counted.studies == partial && counted.reason == "1 of 3 instances")
+        let retried = try await store.record(JobResult(.retry(reason: "x"), retryAt: t0 + 20), for: try await claim(ids[1], at: t0 + 10), now: t0 + 11)
+        #expect(retried.studies == partial)
+        let discarded = try await store.record(JobResult(.discarded(reason: "not found")), for: try await claim(ids[1], at: t0 + 20), now: t0 + 21)
+        #expect(discarded.studies == partial && discarded.reason == "not found" && discarded.nextAttemptAt == nil)
 
         // A success replaces the studies, even with none.
-        let emptied = try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: id, now: t0 + 5)
+        _ = try await store.record(JobResult(.retry(reason: "x", studies: partial), retryAt: t0 + 30), for: try await claim(ids[2], at: t0 + 22), now: t0 + 23)
+        let emptied = try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: try await claim(ids[2], at: t0 + 30), now: t0 + 31)
         #expect(emptied.archive == .local && emptied.studies.isEmpty)
-        #expect(try await store.job(id: id) == emptied)
     }
 
-    static func refusesUnknownAndUnclaimedJobs(_ store: some JobStore) async throws {
-        let unknown = UUID()
-        let notFound = await #expect(throws: JobStoreError.self) { try await store.record(JobResult(.failed(error: "x")), for: unknown, now: t0) }
-        #expect(notFound?.code == .jobNotFound)
-        #expect(try await store.job(id: unknown) == nil)
-        let queued = try await store.enqueue([message(1)], now: t0)[0].job.id
-        for id in [unknown, queued] {
-            let renewal = await #expect(throws: JobStoreError.self) { try await store.renewLease(of: id, now: t0, lease: .seconds(5)) }
-            #expect(renewal?.code == .notInProgress)
-            let release = await #expect(throws: JobStoreError.self) { try await store.release(id, now: t0) }
-            #expect(release?.code == .notInProgress)
+    /// Renewing, recording or releasing with a claim the store never gave refuses, and changes nothing.
+    static func refusesForgedClaims(_ store: some JobStore) async throws {
+        let queued = try await store.enqueue([message(1)], now: t0)[0].job
+        let claimed = try #require(try await store.claimNext(now: t0, lease: .seconds(30)))
+        let unknown = Claim(job: Job(id: UUID(), message: message(2), state: .inProgress, createdAt: t0, updatedAt: t0), token: UUID())
+        for forged in [Claim(job: queued, token: UUID()), Claim(job: claimed.job, token: UUID()), unknown] {
+            let renewal = await #expect(throws: JobStoreError.self) { try await store.renewLease(of: forged, now: t0, lease: .seconds(5)) }
+            #expect(renewal?.code == .leaseLost)
+            let record = await #expect(throws: JobStoreError.self) { try await store.record(JobResult(.failed(error: "x")), for: forged, now: t0) }
+            #expect(record?.code == .leaseLost)
+            let release = await #expect(throws: JobStoreError.self) { try await store.release(forged, now: t0) }
+            #expect(release?.code == .leaseLost)
         }
-        #expect(try await store.job(id: queued)?.state == .queued)
+        #expect(try await store.job(id: queued.id) == claimed.job)
+        #expect(try await store.job(id: unknown.job.id) == nil)
+    }
+
+    /// A worker frozen past its lease (SIGSTOP, a pause) while another takes its job over and finishes it: once it
+    /// resumes, it can neither renew, nor record, nor release, and the job keeps the other worker's result.
+    static func aStaleClaimWritesNothing(_ store: some JobStore) async throws {
+        let id = try await store.enqueue([message(1)], now: t0)[0].job.id
+        let frozen = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
+        let other = try #require(try await store.claimNext(now: t0 + 11, lease: .seconds(10)))
+        #expect(other.job.id == id && other.job.attempts == 2)
+        // While the other worker holds it.
+        await #expect(throws: JobStoreError.self) { try await store.renewLease(of: frozen, now: t0 + 12, lease: .seconds(10)) }
+        await #expect(throws: JobStoreError.self) { try await store.record(JobResult(.retry(reason: "late"), retryAt: t0 + 60), for: frozen, now: t0 + 12) }
+        // Once it finished.
+        let done = try await store.record(JobResult(.succeeded(archive: .primary, orthancIDs: ["s1"])), for: other, now: t0 + 13)
+        for write in [
+            { try await store.renewLease(of: frozen, now: t0 + 14, lease: .seconds(10)) },
+            { _ = try await store.record(JobResult(.retry(reason: "late"), retryAt: t0 + 60), for: frozen, now: t0 + 14) },
+            { try await store.release(frozen, now: t0 + 14) },
+        ] as [@Sendable () async throws -> Void] {
+            let error = await #expect(throws: JobStoreError.self) { try await write() }
+            #expect(error?.code == .leaseLost)
+        }
+        #expect(try await store.job(id: id) == done)
+        #expect(try await store.claimNext(now: t0 + 100, lease: .seconds(10)) == nil, "a finished job is never claimed again")
     }
 
     static func listsNewestFirstWithFilters(_ store: some JobStore) async throws {
@@ -203,8 +239,8 @@ public enum JobStoreConformance {
             let project = index.isMultiple(of: 2) ? "even" : "odd"
             ids.append(try await store.enqueue([message(index, project: project)], now: t0 + Double(index))[0].job.id)
         }
-        let claimed = try #require(try await store.claimNext(now: t0 + 10, lease: .seconds(30)))
-        try await store.record(JobResult(.failed(error: "boom")), for: claimed.id, now: t0 + 11)
+        let claim = try #require(try await store.claimNext(now: t0 + 10, lease: .seconds(30)))
+        try await store.record(JobResult(.failed(error: "boom")), for: claim, now: t0 + 11)
 
         #expect(try await store.jobs(state: nil, project: nil, limit: 10, before: nil).map(\.id) == ids.reversed())
         #expect(try await store.jobs(state: nil, project: "even", limit: 10, before: nil).map(\.id) == [ids[4], ids[2], ids[0]])

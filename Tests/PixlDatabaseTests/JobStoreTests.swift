@@ -49,7 +49,7 @@ enum StoreScenarios {
             try await db.withStore { (store: any JobStore) async throws -> Void in
                 let job = try #require(try await store.job(id: id))
                 #expect(job.message.priority == 1 && job.state == .queued)
-                #expect(try await store.claimNext(now: Date(), lease: .seconds(30))?.id == id)
+                #expect(try await store.claimNext(now: Date(), lease: .seconds(30))?.job.id == id)
             }
         }
     }

@@ -61,7 +61,7 @@ enum MultiProcessScenarios {
                 #expect(try await store.claimNext(now: Date(), lease: .seconds(30)) == nil, "claimed while the lease held")
                 let afterLease = Date().addingTimeInterval(2.5)
                 let reclaimed = try #require(try await store.claimNext(now: afterLease, lease: .seconds(30)), "job lost after the lease")
-                #expect(reclaimed.id == job.id && reclaimed.attempts == 2)
+                #expect(reclaimed.job.id == job.id && reclaimed.job.attempts == 2)
             }
         }
     }

@@ -31,7 +31,7 @@ struct AMQPIntakeTests {
             #expect(harness.intake.unacknowledgedDeliveries == 3)
 
             // Final → acknowledged → one more delivery.
-            try await harness.record(JobResult(.succeeded(archive: .primary, studies: [])), for: claimed.id)
+            try await harness.record(JobResult(.succeeded(archive: .primary, studies: [])), for: claimed)
             try await eventually("a fourth job arrives") { await harness.jobs().count == 4 }
 
             // Scheduled for later (retry, deferred) also hands the message to the store.

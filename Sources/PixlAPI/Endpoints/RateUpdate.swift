@@ -70,6 +70,15 @@ enum RateUpdate {
                     .serialized()
             )
         }
+        // Beyond PIXL: a rate no clock can pace by (1e-30 a second) or no limit at all is refused.
+        guard RateLimits.allows(rate) else {
+            return validationError(
+                type: "value_error",
+                loc: [.string("body"), .string("rate")],
+                msg: "Value error, the rate must be \(RateLimits.description)",
+                input: value
+            )
+        }
         return .accept(rate)
     }
 

@@ -69,7 +69,7 @@ public final class PixlMetrics: PipelineMetrics, Sendable {
             switch event {
             case .recorded(let job): outcomes[job.state]?.increment()
             case .rateChanged(let rate): setRate(rate)
-            case .enqueued, .started, .released, .draining: break
+            case .enqueued, .started, .released, .lost, .draining: break
             }
         }
     }

@@ -73,10 +73,14 @@ public struct Environment: Sendable {
         return number
     }
 
-    public func seconds(_ name: String, default defaultValue: Double) throws(ConfigurationError) -> Duration {
+    /// A number of seconds within `range`, which keeps every later computation with it (deadlines, sleeps) in bounds.
+    public func seconds(_ name: String, default defaultValue: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Duration {
         guard let value = self[name] else { return .seconds(defaultValue) }
-        guard let number = Double(value), number.isFinite, number > 0 else {
-            throw ConfigurationError(variable: name, problem: "must be a positive number of seconds, not '\(value)'")
+        guard let number = Double(value), range.contains(number) else {
+            throw ConfigurationError(
+                variable: name,
+                problem: "must be a number of seconds from \(range.lowerBound.formatted) to \(range.upperBound.formatted), not '\(value)'"
+            )
         }
         return .seconds(number)
     }
@@ -88,6 +92,11 @@ public struct Environment: Sendable {
         }
         return url
     }
+}
+
+extension Double {
+    /// `3600` rather than `3600.0`, `0.1` as itself: how a bound reads in a message.
+    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : String(self) }
 }
 
 /// A configuration value that stops start-up. ``description`` is the one line printed: the variable and what is wrong.

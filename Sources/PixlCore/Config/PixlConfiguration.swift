@@ -88,12 +88,9 @@ public struct PixlConfiguration: Sendable {
         if let modality = env["SECONDARY_DICOM_SOURCE_MODALITY"] {
             secondary = DicomSource(modality: modality, aeTitle: try Self.aeTitle(env, "SECONDARY_DICOM_SOURCE_AE_TITLE"))
         }
-        transferTimeout = try env.seconds("PIXL_DICOM_TRANSFER_TIMEOUT", default: 240)
-        queryTimeout = try env.seconds("PIXL_QUERY_TIMEOUT", default: 10)
-        jobLease = try env.seconds("PIXL_JOB_LEASE_SECONDS", default: max(transferTimeout.seconds, 60))
-        guard jobLease >= .seconds(1) else {
-            throw ConfigurationError(variable: "PIXL_JOB_LEASE_SECONDS", problem: "must be at least 1 second, not '\(env["PIXL_JOB_LEASE_SECONDS"] ?? "")'")
-        }
+        transferTimeout = try env.seconds("PIXL_DICOM_TRANSFER_TIMEOUT", default: 240, range: Self.transferTimeouts)
+        queryTimeout = try env.seconds("PIXL_QUERY_TIMEOUT", default: 10, range: Self.queryTimeouts)
+        jobLease = try env.seconds("PIXL_JOB_LEASE_SECONDS", default: max(transferTimeout.seconds, 60), range: Self.leases)
         maxMessagesInFlight = try env.integer("PIXL_MAX_MESSAGES_IN_FLIGHT", default: 5, range: 1...1000)
         let zoneName = env.string("TZ", default: "Europe/London")
         guard let timeZone = TimeZone(identifier: zoneName) else {
@@ -121,8 +118,8 @@ public struct PixlConfiguration: Sendable {
         logIdentifiers = try env.bool("PIXL_LOG_IDENTIFIERS", default: false)
         skipMigrations = try env.bool("SKIP_ALEMBIC", default: false)
         let rateText = env.string("PIXL_IMAGING_API_RATE", default: "0")
-        guard let rate = Double(rateText), rate.isFinite, rate >= 0 else {
-            throw ConfigurationError(variable: "PIXL_IMAGING_API_RATE", problem: "must be a number of messages per second, 0 or more, not '\(rateText)'")
+        guard let rate = Double(rateText), RateLimits.allows(rate) else {
+            throw ConfigurationError(variable: "PIXL_IMAGING_API_RATE", problem: "must be \(RateLimits.description), not '\(rateText)'")
         }
         api = API(
             host: env.string("PIXL_IMAGING_API_HOST", default: "127.0.0.1"),
@@ -136,7 +133,7 @@ public struct PixlConfiguration: Sendable {
                 port: try env.integer("RABBITMQ_PORT", default: 5672, range: 1...65535),
                 username: env.string("RABBITMQ_USERNAME", default: "guest"),
                 password: env.string("RABBITMQ_PASSWORD", default: "guest"),
-                queue: env.string("RABBITMQ_QUEUE", default: "imaging")
+                queue: try Self.queueName(env)
             )
         }
     }
@@ -148,6 +145,20 @@ public struct PixlConfiguration: Sendable {
             throw ConfigurationError(variable: name, problem: "must be a DICOM AE title of at most 16 ASCII characters")
         }
         return value
+    }
+
+    /// PIXL_DICOM_TRANSFER_TIMEOUT: a second to a day.
+    public static let transferTimeouts: ClosedRange<Double> = 1...86_400
+    /// PIXL_QUERY_TIMEOUT: a tenth of a second to an hour.
+    public static let queryTimeouts: ClosedRange<Double> = 0.1...3_600
+    /// PIXL_JOB_LEASE_SECONDS: a second to a day.
+    public static let leases: ClosedRange<Double> = 1...86_400
+
+    /// RABBITMQ_QUEUE: an AMQP short string, 1 to 255 bytes.
+    private static func queueName(_ env: Environment) throws(ConfigurationError) -> String {
+        let queue = env.string("RABBITMQ_QUEUE", default: "imaging")
+        guard queue.utf8.count <= 255 else { throw ConfigurationError(variable: "RABBITMQ_QUEUE", problem: "must be at most 255 bytes long") }
+        return queue
     }
 
     /// Whether a secondary archive distinct from the primary one is configured.

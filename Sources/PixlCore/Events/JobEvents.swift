@@ -11,6 +11,9 @@ public enum JobEvent: Sendable, Hashable {
     case recorded(Job)
     /// A worker of this process put the job back unchanged (graceful shutdown).
     case released(Job)
+    /// A worker of this process lost its claim on the job (its lease ran out, another worker may hold it, or the store
+    /// could not be written) and stopped, writing nothing: the job runs again under another claim.
+    case lost(Job)
     /// The worker pool stopped claiming jobs (graceful shutdown began).
     case draining
     /// The token bucket's rate was set (messages started per second; 0 = paused).

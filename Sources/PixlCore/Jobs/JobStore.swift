@@ -57,27 +57,45 @@ public struct EnqueuedJob: Sendable, Hashable {
     }
 }
 
+/// A worker's hold on a job it claimed: the job, and the token that proves this claim is the current one.
+///
+/// Renewing, recording and releasing succeed only for the current claim: a worker whose lease ran out (frozen, cut off
+/// from the database) and whose job another worker took over can no longer write anything about it.
+public struct Claim: Sendable, Hashable {
+    /// The job as the claim left it (in progress, its attempt counted).
+    public var job: Job
+    public var token: UUID
+
+    public init(job: Job, token: UUID) {
+        self.job = job
+        self.token = token
+    }
+}
+
 /// Durable job state (SPEC §4): where messages wait, are claimed by one worker, and end.
 public protocol JobStore: Sendable {
     /// Stores messages in one transaction. For a message identical (``ImagingMessage/identity``) to an
     /// unfinished job, that job is returned instead of a new one.
     func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob]
 
-    /// Claims the oldest job that is due (queued, or retry/deferred whose time has come, or in progress
-    /// with an expired lease), marks it in progress with a lease until `now + lease`, and counts an attempt.
-    /// Never hands the same job to two callers at once.
-    func claimNext(now: Date, lease: Duration) async throws -> Job?
+    /// Claims the due job of highest priority, then the oldest (queued, or retry/deferred whose time has come, or in
+    /// progress with an expired lease), marks it in progress with a lease until `now + lease` under a new token, and
+    /// counts an attempt. Never hands the same job to two callers at once.
+    func claimNext(now: Date, lease: Duration) async throws -> Claim?
 
-    /// Extends the lease of a job still in progress.
-    func renewLease(of id: UUID, now: Date, lease: Duration) async throws
+    /// Extends the lease of a claimed job.
+    /// - Throws: ``JobStoreError/Code/leaseLost`` when `claim` is not the job's current claim.
+    func renewLease(of claim: Claim, now: Date, lease: Duration) async throws
 
-    /// Records what processing came to (final, or due again at `result`'s time), and ends the lease.
+    /// Records what processing came to (final, or due again at `result`'s time), and ends the claim.
     /// Returns the job as it now is.
+    /// - Throws: ``JobStoreError/Code/leaseLost`` when `claim` is not the job's current claim (nothing is written).
     @discardableResult
-    func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job
+    func record(_ result: JobResult, for claim: Claim, now: Date) async throws -> Job
 
     /// Puts a claimed job back to queued without counting the attempt (graceful shutdown).
-    func release(_ id: UUID, now: Date) async throws
+    /// - Throws: ``JobStoreError/Code/leaseLost`` when `claim` is not the job's current claim.
+    func release(_ claim: Claim, now: Date) async throws
 
     func job(id: UUID) async throws -> Job?
 

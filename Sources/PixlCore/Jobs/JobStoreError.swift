@@ -1,15 +1,14 @@
 public import Foundation
 
-/// A job store refused an operation on one job: what every ``JobStore`` throws for it, whatever its backend.
+/// A job store refused an operation on a claimed job: what every ``JobStore`` throws for it, whatever its backend.
 public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        enum Base: String { case jobNotFound, notInProgress }
+        enum Base: String { case leaseLost }
         let base: Base
 
-        /// No job has the id.
-        public static let jobNotFound = Code(base: .jobNotFound)
-        /// The job is not in progress: its lease cannot be renewed, nor the job released.
-        public static let notInProgress = Code(base: .notInProgress)
+        /// The claim is not the job's current one: its lease ran out and another worker took the job over, or the
+        /// job was recorded or released already. Nothing was written.
+        public static let leaseLost = Code(base: .leaseLost)
 
         public var description: String { base.rawValue }
     }
@@ -24,8 +23,7 @@ public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String {
         switch code.base {
-        case .jobNotFound: "no job \(jobID.uuidString.lowercased())"
-        case .notInProgress: "job \(jobID.uuidString.lowercased()) is not in progress"
+        case .leaseLost: "job \(jobID.uuidString.lowercased()) is no longer held by this claim"
         }
     }
 }

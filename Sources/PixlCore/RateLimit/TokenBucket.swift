@@ -60,9 +60,9 @@ public actor TokenBucket<C: Clock> where C.Duration == Duration {
 
     // MARK: Methods
 
-    /// Whether `rate` can be set: finite and not negative.
+    /// Whether `rate` can be set (``RateLimits/allows(_:)``).
     public static func isValid(rate: Double) -> Bool {
-        rate.isFinite && rate >= 0
+        RateLimits.allows(rate)
     }
 
     /// Sets a new rate, effective at once; 0 pauses.
@@ -198,7 +198,24 @@ extension TokenBucket where C == ContinuousClock {
     }
 }
 
-/// A token bucket rate that is negative or not finite.
+/// The rates a token bucket may run at. A rate below the range would make waits that no clock can express (1e-30 per
+/// second is a wait of 1e30 seconds); one above it is no limit at all.
+public enum RateLimits {
+    /// Messages started per second when not paused: one every ~17 minutes to 10,000 a second.
+    public static let running: ClosedRange<Double> = 0.001...10_000
+
+    /// Whether a bucket may run at `rate`: 0 (paused), or within ``running``.
+    public static func allows(_ rate: Double) -> Bool {
+        rate == 0 || running.contains(rate)
+    }
+
+    /// "0 (paused) or from 0.001 to 10000 messages per second".
+    public static var description: String {
+        "0 (paused) or from \(running.lowerBound) to \(Int(running.upperBound)) messages per second"
+    }
+}
+
+/// A token bucket rate outside ``RateLimits``.
 public struct InvalidRateError: Error, Sendable, Hashable, CustomStringConvertible {
     public var rate: Double
 
@@ -206,7 +223,5 @@ public struct InvalidRateError: Error, Sendable, Hashable, CustomStringConvertib
         self.rate = rate
     }
 
-    public var description: String {
-        rate.isFinite ? "the rate must not be negative (had \(rate))" : "the rate must be a finite number (had \(rate))"
-    }
+    public var description: String { "the rate must be \(RateLimits.description) (had \(rate))" }
 }

@@ -30,7 +30,7 @@ public enum Revisions {
         addStudyUIDColumnToImageTable,
         addPseudoPatientIDColumnToImageTable,
         createImagingJobTable,
-        addPriorityAndStudyRecords,
+        addPriorityStudyRecordsAndClaims,
     ]
 
     /// PIXL's own head revision: the last one PIXL's Python tools know.
@@ -139,16 +139,20 @@ public enum Revisions {
         ]
     }
 
-    /// Issue "pull exactly what was asked": a job's priority (1 to 5, claimed highest first, then oldest) and what it
-    /// holds of each study (Orthanc id, StudyInstanceUID, archive, expected and present instances, per series) as JSON.
-    /// `studies` keeps the Orthanc ids alone, as before, for readers of the earlier schema.
-    static let addPriorityAndStudyRecords = Revision(id: "pixl_imaging_0002", summary: "Add priority and study records to imaging_job") { _, t in
+    /// A job's priority (1 to 5, claimed highest first, then oldest); what it holds of each study (Orthanc id,
+    /// StudyInstanceUID, archive, expected and present instances, per series) as JSON, `studies` keeping the Orthanc ids
+    /// of rows from before; and the token of the claim that holds it, without which nothing about it can be written.
+    static let addPriorityStudyRecordsAndClaims = Revision(
+        id: "pixl_imaging_0002",
+        summary: "Add priority, study records and claim tokens to imaging_job"
+    ) { dialect, t in
         [
             """
             ALTER TABLE \(t.imagingJob) ADD COLUMN priority SMALLINT NOT NULL DEFAULT 1 \
             CONSTRAINT imaging_job_priority_check CHECK (priority BETWEEN 1 AND 5)
             """,
             "ALTER TABLE \(t.imagingJob) ADD COLUMN study_records TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE \(t.imagingJob) ADD COLUMN lease_token \(dialect == .postgres ? "UUID" : "TEXT")",
             // Claim order: unfinished jobs, highest priority first, then oldest.
             "DROP INDEX \(t.qualified("ix_imaging_job_claim"))",
             "CREATE INDEX ix_imaging_job_claim ON \(t.imagingJob) (priority DESC, seq) WHERE state IN \(unfinishedStates)",

@@ -134,13 +134,14 @@ public struct PostgresJobStore: JobStore {
         }
     }
 
-    public func claimNext(now: Date, lease: Duration) async throws -> Job? {
+    public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
         let leaseEnd = now.addingTimeInterval(lease.seconds)
+        let token = UUID()
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table)
-            SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = \(leaseEnd), next_attempt_at = NULL, updated_at = \(now),
-                started_at = \(now)
+            SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = \(leaseEnd), lease_token = \(token),
+                next_attempt_at = NULL, updated_at = \(now), started_at = \(now)
             WHERE id = (
                 SELECT id FROM \(unescaped: table)
                 WHERE state IN \(unescaped: JobSQL.unfinishedStates)
@@ -154,52 +155,49 @@ public struct PostgresJobStore: JobStore {
             """,
             logger: logger
         )
-        return try await Self.firstJob(rows)
+        return try await Self.firstJob(rows).map { Claim(job: $0, token: token) }
     }
 
-    public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
+    public func renewLease(of claim: Claim, now: Date, lease: Duration) async throws {
         let leaseEnd = now.addingTimeInterval(lease.seconds)
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table) SET lease_expires_at = \(leaseEnd), updated_at = \(now)
-            WHERE id = \(id) AND state = 'in_progress' RETURNING id
+            WHERE id = \(claim.job.id) AND lease_token = \(claim.token) AND state = 'in_progress' RETURNING id
             """,
             logger: logger
         )
-        if try await Self.isEmpty(rows) {
-            throw JobStoreError(.notInProgress, jobID: id)
-        }
+        if try await Self.isEmpty(rows) { throw JobStoreError(.leaseLost, jobID: claim.job.id) }
     }
 
     @discardableResult
-    public func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job {
+    public func record(_ result: JobResult, for claim: Claim, now: Date) async throws -> Job {
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table)
             SET state = \(result.state.rawValue), reason = \(result.reason), archive = COALESCE(\(result.archive?.rawValue), archive),
-                study_records = COALESCE(\(result.studies.map(JobSQL.studyRecordsJSON)), study_records), next_attempt_at = \(result.nextAttemptAt),
-                lease_expires_at = NULL, updated_at = \(now)
-            WHERE id = \(id)
+                study_records = COALESCE(\(result.studies.map(JobSQL.studyRecordsJSON)), study_records),
+                next_attempt_at = \(result.nextAttemptAt), lease_expires_at = NULL, lease_token = NULL, updated_at = \(now)
+            WHERE id = \(claim.job.id) AND lease_token = \(claim.token) AND state = 'in_progress'
             RETURNING \(unescaped: Self.columns)
             """,
             logger: logger
         )
-        guard let job = try await Self.firstJob(rows) else { throw JobStoreError(.jobNotFound, jobID: id) }
+        guard let job = try await Self.firstJob(rows) else { throw JobStoreError(.leaseLost, jobID: claim.job.id) }
         return job
     }
 
-    public func release(_ id: UUID, now: Date) async throws {
+    public func release(_ claim: Claim, now: Date) async throws {
         let rows = try await client.query(
             """
             UPDATE \(unescaped: table)
-            SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_expires_at = NULL, next_attempt_at = NULL, updated_at = \(now)
-            WHERE id = \(id) AND state = 'in_progress' RETURNING id
+            SET state = 'queued', attempts = GREATEST(attempts - 1, 0), lease_expires_at = NULL, lease_token = NULL,
+                next_attempt_at = NULL, updated_at = \(now)
+            WHERE id = \(claim.job.id) AND lease_token = \(claim.token) AND state = 'in_progress' RETURNING id
             """,
             logger: logger
         )
-        if try await Self.isEmpty(rows) {
-            throw JobStoreError(.notInProgress, jobID: id)
-        }
+        if try await Self.isEmpty(rows) { throw JobStoreError(.leaseLost, jobID: claim.job.id) }
     }
 
     public func job(id: UUID) async throws -> Job? {

@@ -109,14 +109,16 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func claimNext(now: Date, lease: Duration) async throws -> Job? {
+    public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
         let leaseEnd = now.addingTimeInterval(lease.seconds)
+        let token = UUID()
         return try await pool.write { db in
             try Row.fetchOne(
                 db,
                 sql: """
                     UPDATE imaging_job
-                    SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = ?, next_attempt_at = NULL, updated_at = ?, started_at = ?
+                    SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = ?, lease_token = ?, next_attempt_at = NULL,
+                        updated_at = ?, started_at = ?
                     WHERE id = (
                         SELECT id FROM imaging_job
                         WHERE state IN \(JobSQL.unfinishedStates)
@@ -126,58 +128,60 @@ public final class SQLiteJobStore: JobStore {
                         ORDER BY priority DESC, seq LIMIT 1)
                     RETURNING \(Self.columns)
                     """,
-                arguments: [leaseEnd, now, now, now, now]
-            ).map(Self.job)
+                arguments: [leaseEnd, Self.key(token), now, now, now, now]
+            ).map { Claim(job: try Self.job($0), token: token) }
         }
     }
 
-    public func renewLease(of id: UUID, now: Date, lease: Duration) async throws {
+    public func renewLease(of claim: Claim, now: Date, lease: Duration) async throws {
         let leaseEnd = now.addingTimeInterval(lease.seconds)
-        let changed = try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE imaging_job SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND state = 'in_progress'",
-                arguments: [leaseEnd, now, Self.key(id)]
-            )
-            return db.changesCount
-        }
-        if changed == 0 { throw JobStoreError(.notInProgress, jobID: id) }
+        try await updateClaimed(claim, sql: "UPDATE imaging_job SET lease_expires_at = ?, updated_at = ?", arguments: [leaseEnd, now])
     }
 
     @discardableResult
-    public func record(_ result: JobResult, for id: UUID, now: Date) async throws -> Job {
+    public func record(_ result: JobResult, for claim: Claim, now: Date) async throws -> Job {
         let job = try await pool.write { db in
             try Row.fetchOne(
                 db,
                 sql: """
                     UPDATE imaging_job
                     SET state = ?, reason = ?, archive = COALESCE(?, archive), study_records = COALESCE(?, study_records),
-                        next_attempt_at = ?, lease_expires_at = NULL, updated_at = ?
-                    WHERE id = ?
+                        next_attempt_at = ?, lease_expires_at = NULL, lease_token = NULL, updated_at = ?
+                    WHERE \(Self.heldBy)
                     RETURNING \(Self.columns)
                     """,
                 arguments: [
                     result.state.rawValue, result.reason, result.archive?.rawValue, result.studies.map(JobSQL.studyRecordsJSON),
-                    result.nextAttemptAt, now, Self.key(id),
+                    result.nextAttemptAt, now, Self.key(claim.job.id), Self.key(claim.token),
                 ]
             ).map(Self.job)
         }
-        guard let job else { throw JobStoreError(.jobNotFound, jobID: id) }
+        guard let job else { throw JobStoreError(.leaseLost, jobID: claim.job.id) }
         return job
     }
 
-    public func release(_ id: UUID, now: Date) async throws {
+    public func release(_ claim: Claim, now: Date) async throws {
+        try await updateClaimed(
+            claim,
+            sql: """
+                UPDATE imaging_job
+                SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_expires_at = NULL, lease_token = NULL, next_attempt_at = NULL,
+                    updated_at = ?
+                """,
+            arguments: [now]
+        )
+    }
+
+    /// The condition that the job is held by a claim: its id and token (two placeholders).
+    private static let heldBy = "id = ? AND lease_token = ? AND state = 'in_progress'"
+
+    /// Runs `sql` (an UPDATE without WHERE) on the claimed job if the claim is still its current one.
+    private func updateClaimed(_ claim: Claim, sql: String, arguments: StatementArguments) async throws {
         let changed = try await pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE imaging_job
-                    SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ?
-                    WHERE id = ? AND state = 'in_progress'
-                    """,
-                arguments: [now, Self.key(id)]
-            )
+            try db.execute(sql: sql + " WHERE \(Self.heldBy)", arguments: arguments + [Self.key(claim.job.id), Self.key(claim.token)])
             return db.changesCount
         }
-        if changed == 0 { throw JobStoreError(.notInProgress, jobID: id) }
+        if changed == 0 { throw JobStoreError(.leaseLost, jobID: claim.job.id) }
     }
 
     public func job(id: UUID) async throws -> Job? {

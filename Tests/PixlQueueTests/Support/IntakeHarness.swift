@@ -57,14 +57,14 @@ struct IntakeHarness {
     /// A worker standing in for the pool: claims a job, records `result`, and tells the intake.
     @discardableResult
     func process(_ result: JobResult = JobResult(.succeeded(archive: .primary, studies: []))) async throws -> Job? {
-        guard let job = try await store.claimNext(now: Date(), lease: .seconds(60)) else { return nil }
-        return try await record(result, for: job.id)
+        guard let claim = try await store.claimNext(now: Date(), lease: .seconds(60)) else { return nil }
+        return try await record(result, for: claim)
     }
 
     /// Records `result` for a claimed job and, with notifications, publishes it as the worker pool does.
     @discardableResult
-    func record(_ result: JobResult, for id: UUID) async throws -> Job {
-        let recorded = try await store.record(result, for: id, now: Date())
+    func record(_ result: JobResult, for claim: Claim) async throws -> Job {
+        let recorded = try await store.record(result, for: claim, now: Date())
         if notifications { events.publish(.recorded(recorded)) }
         return recorded
     }
@@ -81,9 +81,9 @@ func withWorker<Result: Sendable>(
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask {
             while !Task.isCancelled {
-                if let job = try? await harness.store.claimNext(now: Date(), lease: .seconds(60)) {
+                if let claim = try? await harness.store.claimNext(now: Date(), lease: .seconds(60)) {
                     if delay > .zero { try? await Task.sleep(for: delay) }
-                    _ = try? await harness.record(JobResult(.succeeded(archive: .primary, studies: [])), for: job.id)
+                    _ = try? await harness.record(JobResult(.succeeded(archive: .primary, studies: [])), for: claim)
                 } else {
                     try? await Task.sleep(for: .milliseconds(10))
                 }
