@@ -82,6 +82,13 @@ struct PixlCompatibilityTests {
         ("{\"rate\": [1]}", 422, nil),
         ("{\"rate\": 1,}", 422, nil),
         ("{\"rate\": -0.25}", 406, nil),
+        // Beyond PIXL (issue 11): rates no clock can pace by, or no limit at all, are refused before they reach the bucket.
+        ("{\"rate\": 1e-30}", 422, nil),
+        ("{\"rate\": 5e-324}", 422, nil),
+        ("{\"rate\": \"1e-300\"}", 422, nil),
+        ("{\"rate\": 1e5}", 422, nil),
+        ("{\"rate\": -0.0}", 200, "{\"rate\":-0.0}"),  // paused, printed as Python prints it
+        ("{\"rate\": 0.001}", 200, "{\"rate\":0.001}"),
         ("null", 422, nil),
         ("\"text\"", 422, nil),
     ] as [(String, Int, String?)])

@@ -72,6 +72,42 @@ struct PixlConfigurationTests {
         }
     }
 
+    /// Issue 11: no number from the environment can make a Duration or a count that traps later. Every value at the
+    /// extremes either is in range or stops start-up naming the variable.
+    @Test(arguments: ["PIXL_QUERY_TIMEOUT", "PIXL_DICOM_TRANSFER_TIMEOUT", "PIXL_JOB_LEASE_SECONDS", "PIXL_IMAGING_API_RATE"])
+    func numbersAtTheExtremesAreRefusedNamingTheVariable(variable: String) {
+        for value in ["5e-324", "1e-30", "1e11", "1e300", "1e400", "-1", "NaN", "inf", "-inf", "x", "0x10", " "] {
+            var values = Self.minimal
+            values[variable] = value
+            do {
+                _ = try PixlConfiguration(environment: Environment(values))
+                // Only what a blank means (the default) is accepted here.
+                #expect(value == " ", "\(variable)=\(value) was accepted")
+            } catch {
+                #expect(error.variable == variable, "\(variable)=\(value): \(error)")
+            }
+        }
+    }
+
+    @Test func rateIsPausedOrWithinItsBounds() throws {
+        for (text, rate) in [("0", 0.0), ("-0", 0.0), ("0.001", 0.001), ("10000", 10_000)] {
+            var values = Self.minimal
+            values["PIXL_IMAGING_API_RATE"] = text
+            #expect(try PixlConfiguration(environment: Environment(values)).api.initialRate == rate)
+        }
+    }
+
+    @Test func queueNameFitsAnAMQPShortString() throws {
+        var values = Self.minimal
+        values["RABBITMQ_HOST"] = "127.0.0.1"
+        values["RABBITMQ_QUEUE"] = String(repeating: "q", count: 255)
+        #expect(try PixlConfiguration(environment: Environment(values)).rabbitMQ?.queue.count == 255)
+        values["RABBITMQ_QUEUE"] = String(repeating: "q", count: 300)
+        #expect(throws: ConfigurationError(variable: "RABBITMQ_QUEUE", problem: "must be at most 255 bytes long")) {
+            try PixlConfiguration(environment: Environment(values))
+        }
+    }
+
     @Test func missingVariableIsNamed() {
         var values = Self.minimal
         values["ORTHANC_RAW_AE_TITLE"] = nil

@@ -76,13 +76,20 @@ public struct Environment: Sendable {
     /// A number of seconds within `range`, which keeps every later computation with it (deadlines, sleeps) in bounds.
     public func seconds(_ name: String, default defaultValue: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Duration {
         guard let value = self[name] else { return .seconds(defaultValue) }
-        guard let number = Double(value), range.contains(number) else {
+        guard let number = Self.decimal(value), range.contains(number) else {
             throw ConfigurationError(
                 variable: name,
                 problem: "must be a number of seconds from \(range.lowerBound.formatted) to \(range.upperBound.formatted), not '\(value)'"
             )
         }
         return .seconds(number)
+    }
+
+    /// A decimal number (`12`, `0.5`, `1e3`), not the hexadecimal or named forms `Double(_:)` also reads (`0x10`,
+    /// `nan`, `inf`).
+    public static func decimal(_ text: String) -> Double? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) || "+-.eE".utf8.contains($0) }) else { return nil }
+        return Double(text)
     }
 
     public func url(_ name: String, default defaultValue: String? = nil) throws(ConfigurationError) -> URL {

@@ -118,7 +118,7 @@ public struct PixlConfiguration: Sendable {
         logIdentifiers = try env.bool("PIXL_LOG_IDENTIFIERS", default: false)
         skipMigrations = try env.bool("SKIP_ALEMBIC", default: false)
         let rateText = env.string("PIXL_IMAGING_API_RATE", default: "0")
-        guard let rate = Double(rateText), RateLimits.allows(rate) else {
+        guard let rate = Environment.decimal(rateText), RateLimits.allows(rate) else {
             throw ConfigurationError(variable: "PIXL_IMAGING_API_RATE", problem: "must be \(RateLimits.description), not '\(rateText)'")
         }
         api = API(

@@ -144,12 +144,26 @@ struct TokenBucketTests {
         #expect(await bucket.waiting == 0)
     }
 
-    @Test(arguments: [-1, -0.001, Double.nan, .infinity, -.infinity])
+    /// Beyond the sign and finiteness: rates so small no clock can express the wait (they once trapped converting
+    /// 1/rate seconds to a Duration) or too large to limit anything.
+    @Test(arguments: [-1, -0.001, Double.nan, .infinity, -.infinity, 1e-30, .leastNonzeroMagnitude, 0.000_999, 10_001, 1e300, .greatestFiniteMagnitude])
     func invalidRatesAreRefused(rate: Double) async throws {
         #expect(throws: InvalidRateError.self) { try TokenBucket(rate: rate, clock: MockClock()) }
         let bucket = try TokenBucket(rate: 2, clock: MockClock())
         await #expect(throws: InvalidRateError.self) { try await bucket.setRate(rate) }
         #expect(await bucket.rate == 2)
+    }
+
+    @Test func theSlowestRateWaitsWithoutTrapping() async throws {
+        let clock = MockClock()
+        let bucket = try TokenBucket(rate: RateLimits.running.lowerBound, initialTokens: 0, clock: clock)
+        let taker = Task { try await bucket.take() }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .seconds(999))
+        #expect(await bucket.granted == 0)
+        clock.advance(by: .seconds(1))
+        try await taker.value
+        #expect(await bucket.granted == 1)
     }
 
     @Test func capacityCapsTheBurst() async throws {
