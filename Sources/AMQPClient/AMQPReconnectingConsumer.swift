@@ -50,6 +50,8 @@ public struct AMQPReconnectingConsumer: Sendable {
     public var declare: @Sendable (AMQPChannel) async throws -> Void
     /// Called after every successful (re)connect with the number of connections made so far (1 for the first).
     public var onConnect: @Sendable (Int) -> Void
+    /// Called when a connection is lost or refused (before any reconnection).
+    public var onDisconnect: @Sendable () -> Void
     let logger: Logger
 
     // MARK: Initialization
@@ -62,7 +64,8 @@ public struct AMQPReconnectingConsumer: Sendable {
         backoff: Backoff = .init(),
         logger: Logger,
         onConnect: @escaping @Sendable (Int) -> Void = { _ in },
-        declare: @escaping @Sendable (AMQPChannel) async throws -> Void = { _ in }
+        declare: @escaping @Sendable (AMQPChannel) async throws -> Void = { _ in },
+        onDisconnect: @escaping @Sendable () -> Void = {}
     ) {
         self.host = host
         self.port = port
@@ -72,6 +75,7 @@ public struct AMQPReconnectingConsumer: Sendable {
         self.backoff = backoff
         self.logger = logger
         self.onConnect = onConnect
+        self.onDisconnect = onDisconnect
         self.declare = declare
     }
 
@@ -116,6 +120,7 @@ public struct AMQPReconnectingConsumer: Sendable {
                 }
                 throw AMQPError(.consumerCancelledByServer)
             } catch {
+                onDisconnect()
                 if Task.isCancelled {
                     if let connection { try? await connection.close() }
                     break

@@ -16,16 +16,21 @@ public import PixlCore
 ///   - events: where the API publishes what it enqueued and the rates it set.
 ///   - activity: this process's workers, for `/status` and `/metrics`.
 ///   - metrics: the registry `/metrics` exposes.
-///   - configuration: the bearer token and size limits.
+///   - readiness: what `GET /ready` checks besides the store (orthanc-raw, the RabbitMQ intake).
+///   - configuration: the bearer token, size limits and the store's deadline.
 public func buildRouter<Store: JobStore, C: Clock<Duration>>(
     store: Store,
     rateGate: TokenBucket<C>,
     events: JobEvents,
     activity: WorkerActivity,
     metrics: PixlMetrics,
+    readiness: [ReadinessProbe] = [],
     configuration: APIConfiguration
 ) -> Router<APIContext> {
-    makeRouter(store: store, rateGate: rateGate, events: events, activity: activity, metrics: metrics, configuration: configuration).router
+    makeRouter(
+        store: store, rateGate: rateGate, events: events, activity: activity, metrics: metrics, readiness: readiness,
+        configuration: configuration
+    ).router
 }
 
 /// ``buildRouter(store:rateGate:events:activity:metrics:configuration:)``, and the table of the routes it serves.
@@ -35,8 +40,10 @@ func makeRouter<Store: JobStore, C: Clock<Duration>>(
     events: JobEvents,
     activity: WorkerActivity,
     metrics: PixlMetrics,
+    readiness: [ReadinessProbe] = [],
     configuration: APIConfiguration
 ) -> (router: Router<APIContext>, routes: RouteTable) {
+    let deadline = StoreDeadline(duration: configuration.storeDeadline)
     let router = Router(context: APIContext.self)
     let table = RouteTable()
     router.add(middleware: MetricsMiddleware())
@@ -51,10 +58,11 @@ func makeRouter<Store: JobStore, C: Clock<Duration>>(
     let protected = Routes(group: authenticated, table: table)
 
     ServiceController().addLivenessRoutes(to: open)
-    MetricsController(store: store, rateGate: rateGate, activity: activity, metrics: metrics).addRoutes(to: open)
+    ReadinessController(probes: [ReadinessProbe(name: "database", check: store.ping)] + readiness, deadline: deadline).addRoutes(to: open)
+    MetricsController(store: store, rateGate: rateGate, activity: activity, metrics: metrics, deadline: deadline).addRoutes(to: open)
     ServiceController().addDocumentationRoutes(to: protected)
     RateController(rateGate: rateGate, events: events, maxBodySize: configuration.maxBodySize).addRoutes(to: protected)
     MessagesController(store: store, events: events, configuration: configuration).addRoutes(to: protected)
-    StatusController(store: store, rateGate: rateGate, activity: activity).addRoutes(to: protected)
+    StatusController(store: store, rateGate: rateGate, activity: activity, deadline: deadline).addRoutes(to: protected)
     return (router, table)
 }

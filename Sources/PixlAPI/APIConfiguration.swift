@@ -9,16 +9,20 @@ public struct APIConfiguration: Sendable {
     public var maxBatchSize: Int
     /// `host:port` used in absolute redirects when a request carries no `Host` header.
     public var defaultAuthority: String
+    /// How long a request waits for the job store before answering 503 with `Retry-After`; 5 s by default.
+    public var storeDeadline: Duration
 
     public init(
         apiToken: String? = nil,
         maxBodySize: Int = 16 * 1024 * 1024,
         maxBatchSize: Int = 10_000,
-        defaultAuthority: String = "127.0.0.1:8000"
+        defaultAuthority: String = "127.0.0.1:8000",
+        storeDeadline: Duration = .seconds(5)
     ) {
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }
         self.maxBodySize = maxBodySize
         self.maxBatchSize = maxBatchSize
         self.defaultAuthority = defaultAuthority
+        self.storeDeadline = storeDeadline
     }
 }

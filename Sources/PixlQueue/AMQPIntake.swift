@@ -28,7 +28,8 @@ extension JobState {
 /// Job states come from the local worker pool (``JobEvent/recorded(_:)``, prompt) and from a periodic look at the
 /// store for the pending deliveries' jobs (other replicas may process them). Each enqueue is published as
 /// ``JobEvent/enqueued(newJobs:)``, which wakes the worker pool. A delivery redelivered after a crash or a
-/// broker restart dedupes through ``JobStore/enqueue(_:now:)``.
+/// broker restart dedupes through ``JobStore/enqueue(_:now:)`` while its job is unfinished, and through
+/// ``JobStore/latestJob(for:)`` once it finished (its acknowledgement was lost): it is acknowledged, not run again.
 ///
 /// The connection is re-made with backoff after a loss; the queue is declared passively (so arguments such as PIXL's
 /// `x-max-priority: 5` are never contradicted), or durable without arguments when it does not exist. On graceful
@@ -98,6 +99,8 @@ public final class AMQPIntake<Store: JobStore>: Service {
     /// Deliveries waiting for their job to be final or scheduled, by job id (identical messages share a job).
     private let pending = Mutex<[UUID: [AMQPDelivery]]>([:])
     private let connections = Atomic<Int>(0)
+    private let connected = Atomic<Bool>(false)
+    private let refusedCount = Atomic<Int>(0)
 
     // MARK: Initialization
 
@@ -131,6 +134,12 @@ public final class AMQPIntake<Store: JobStore>: Service {
     /// Connections made so far (1 after the first connect; more after reconnections).
     public var connectionCount: Int { connections.load(ordering: .relaxed) }
 
+    /// How many times the broker refused the intake (credentials, the queue's declaration) since it started.
+    public var refusals: Int { refusedCount.load(ordering: .relaxed) }
+
+    /// Whether the intake is connected to the broker now.
+    public var isConnected: Bool { connected.load(ordering: .relaxed) }
+
     public func run() async throws {
         let queue = configuration.queue
         let logger = self.logger
@@ -147,8 +156,12 @@ public final class AMQPIntake<Store: JobStore>: Service {
             prefetch: UInt16(clamping: configuration.prefetch),
             backoff: configuration.backoff,
             logger: logger,
-            onConnect: { [self] count in self.connections.store(count, ordering: .relaxed) },
-            declare: { channel in try await Self.declareQueue(queue, on: channel.connection, logger: logger) }
+            onConnect: { [self] count in
+                self.connections.store(count, ordering: .relaxed)
+                self.connected.store(true, ordering: .relaxed)
+            },
+            declare: { channel in try await Self.declareQueue(queue, on: channel.connection, logger: logger) },
+            onDisconnect: { [self] in self.connected.store(false, ordering: .relaxed) }
         )
         logger.info("consuming RabbitMQ queue", metadata: ["amqp.queue": "\(queue)", "amqp.prefetch": "\(configuration.prefetch)"])
         do {
@@ -157,18 +170,38 @@ public final class AMQPIntake<Store: JobStore>: Service {
                 group.addTask { await self.followRecordedJobs() }
                 group.addTask { await self.pollStore() }
                 defer { group.cancelAll() }
-                try await cancelWhenGracefulShutdown {
-                    try await consumer.run { deliveries in
-                        for try await delivery in deliveries {
-                            await self.handle(delivery)
-                        }
-                    }
-                }
+                try await cancelWhenGracefulShutdown { try await self.consume(from: consumer) }
             }
         } catch is CancellationError {
             // Graceful shutdown or cancellation: nothing to report.
         }
+        connected.store(false, ordering: .relaxed)
         logger.info("stopped consuming RabbitMQ queue", metadata: ["amqp.queue": "\(queue)", "amqp.unacknowledged": "\(unacknowledgedDeliveries)"])
+    }
+
+    /// Consumes deliveries until cancelled. A broker that refuses the intake (bad credentials, a queue it will not
+    /// declare) is logged and tried again with back-off, from 5 s to 5 minutes: the service, and its HTTP intake, keep
+    /// running meanwhile.
+    private func consume(from consumer: AMQPReconnectingConsumer) async throws {
+        var delay = Duration.seconds(5)
+        while true {
+            do {
+                try await consumer.run { deliveries in
+                    for try await delivery in deliveries { await self.handle(delivery) }
+                }
+                return
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                refusedCount.add(1, ordering: .relaxed)
+                logger.error(
+                    "RabbitMQ refused the intake; trying again (check RABBITMQ_USERNAME, RABBITMQ_PASSWORD and RABBITMQ_QUEUE)",
+                    metadata: ["error": "\(error)", "amqp.queue": "\(configuration.queue)", "amqp.retry_in": "\(delay)"]
+                )
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(300))
+            }
+        }
     }
 
     /// Declares `queue` passively, so whatever arguments it has are kept; if it does not exist (404, which closes
@@ -208,6 +241,11 @@ public final class AMQPIntake<Store: JobStore>: Service {
         // PIXL's CLI sends the priority as the AMQP message's (`populate --priority`, 1 to 5; 0 or none: the default).
         if let priority = delivery.properties.priority, priority > 0 {
             message.priority = min(Int(priority), Int(ImagingMessage.priorities.upperBound))
+        }
+        if delivery.redelivered, let done = try? await store.latestJob(for: message.identity), done.state.isFinal {
+            logger.debug("redelivered message whose job finished: acknowledged", metadata: [LogKey.jobID: "\(done.id.uuidString.lowercased())"])
+            await acknowledge([delivery])
+            return
         }
         guard let enqueued = await enqueue(message) else { return }  // cancelled: the broker gets it back at close
         let job = enqueued.job

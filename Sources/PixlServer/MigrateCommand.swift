@@ -29,8 +29,9 @@ struct MigrateCommand: AsyncParsableCommand {
     var dialect: String?
 
     func run() async throws {
-        let environment = try Environment.load().values
-        let configuration = try DatabaseConfiguration(environment: environment)
+        let loaded = try await Startup.stopOnError { try Environment.load() }
+        let environment = loaded.values
+        let configuration = try Startup.databaseConfiguration(loaded)
         if sql {
             let chosen: SQLDialect
             if let dialect {
@@ -49,7 +50,7 @@ struct MigrateCommand: AsyncParsableCommand {
         guard from == nil, dialect == nil else { throw ValidationError("--from and --dialect only apply with --sql") }
         var logger = Logger(label: "pixl.migrate")
         logger.logLevel = Logger.Level(rawValue: environment["LOG_LEVEL"]?.lowercased() ?? "info") ?? .info
-        let report = try await Database.migrate(configuration, to: target, logger: logger)
+        let report = try await Startup.stopOnError { try await Database.migrate(configuration, to: target, logger: logger) }
         if report.applied.isEmpty {
             print("Already at \(report.to ?? "base"): nothing to do.")
         } else {

@@ -19,11 +19,14 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let (configuration, environment) = try Startup.loadConfiguration()
         let database = try Startup.databaseConfiguration(environment)
+        try await Startup.stopOnError { try ServeChecks.run(configuration, database: database) }
         let logger = Logger(label: "pixl-imaging")
         let metrics = PixlMetrics()
         // Hummingbird's request metrics and ours land in the registry `/metrics` exposes.
         MetricsSystem.bootstrap(metrics.factory)
-        let app = try await buildApplication(configuration: configuration, database: database, metrics: metrics, logger: logger)
+        let app = try await Startup.stopOnError {
+            try await buildApplication(configuration: configuration, database: database, metrics: metrics, logger: logger)
+        }
         logger.info(
             "serving",
             metadata: [

@@ -27,6 +27,17 @@ enum Startup {
         }
     }
 
+    /// Runs a start-up step; a configuration or database error stops the command with its one line (exit 2).
+    static func stopOnError<Result>(_ step: () async throws -> Result) async throws -> Result {
+        do {
+            return try await step()
+        } catch let error as ConfigurationError {
+            throw configurationError(error)
+        } catch let error as DatabaseError {
+            throw configurationError(error)
+        }
+    }
+
     static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import HummingbirdCore
 import Foundation
 public import Hummingbird
 public import Logging
@@ -15,8 +16,8 @@ public import ServiceLifecycle
 /// configured, and the database client, run and stopped together (SIGTERM drains, see ``WorkerPool``).
 public typealias PixlApplication = Application<RouterResponder<APIContext>>
 
-/// Builds the service from its configuration, as `pixl-imaging serve` runs it: migrates the database (unless
-/// `SKIP_ALEMBIC`), opens the job store it names (SQLite, or PostgreSQL whose client becomes one of the
+/// Builds the service from its configuration, as `pixl-imaging serve` runs it: migrates the database (with
+/// `SKIP_ALEMBIC`, checks it is migrated already), opens the job store it names (SQLite, or PostgreSQL whose client becomes one of the
 /// services), and talks to orthanc-raw over HTTP.
 ///
 /// ```swift
@@ -30,7 +31,15 @@ public func buildApplication(
     events: JobEvents = JobEvents(),
     logger: Logger
 ) async throws -> PixlApplication {
-    if !configuration.skipMigrations {
+    if configuration.skipMigrations {
+        let revision = try await Database.currentRevision(database, logger: logger)
+        guard revision == Revisions.head else {
+            throw DatabaseError(
+                .schemaNotMigrated,
+                "SKIP_ALEMBIC is true but the database is at revision \(revision ?? "none (empty)"), not \(Revisions.head): run pixl-imaging migrate"
+            )
+        }
+    } else {
         try await Database.migrate(database, logger: logger)
     }
     // Opened before the HTTP client, which must be shut down once created.
@@ -64,6 +73,12 @@ public func buildApplication(
         throw error
     }
 }
+
+/// The RabbitMQ intake is not connected to the broker (for `/ready`).
+struct IntakeDisconnected: Error {}
+
+/// The most HTTP connections the API holds open; more wait in the listen backlog.
+let maximumHTTPConnections = 512
 
 /// Shuts an HTTP client down when the service stops, as async-http-client requires.
 struct HTTPClientService: Service {
@@ -114,16 +129,17 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
     // In start order; shutdown runs in reverse: the HTTP server, then the intake stops consuming before the pool
     // drains, then the database client.
     var all = services + [pool as any Service]
+    var readiness = [ReadinessProbe(name: "orthanc_raw") { _ = try await orthanc.jobs() }]
     if let rabbitMQ = configuration.rabbitMQ {
-        all.append(
-            AMQPIntake(
-                store: store,
-                configuration: .init(rabbitMQ, prefetch: configuration.maxMessagesInFlight),
-                events: events,
-                metrics: metrics,
-                logger: logger
-            )
+        let intake = AMQPIntake(
+            store: store,
+            configuration: .init(rabbitMQ, prefetch: configuration.maxMessagesInFlight),
+            events: events,
+            metrics: metrics,
+            logger: logger
         )
+        all.append(intake)
+        readiness.append(ReadinessProbe(name: "rabbitmq") { if !intake.isConnected { throw IntakeDisconnected() } })
     }
     let router = buildRouter(
         store: store,
@@ -131,6 +147,7 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
         events: events,
         activity: activity,
         metrics: metrics,
+        readiness: readiness,
         configuration: APIConfiguration(
             apiToken: configuration.api.token,
             defaultAuthority: "\(configuration.api.host):\(configuration.api.port)"
@@ -138,7 +155,17 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
     )
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.api.host, port: configuration.api.port)),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [HTTP10CloseHandler()],
+                idleTimeout: .nanoseconds(Int64(configuration.api.idleTimeout.seconds * 1e9))
+            )
+        ),
+        configuration: .init(
+            address: .hostname(configuration.api.host, port: configuration.api.port),
+            // Well under the default 1,024 open files, leaving room for the database, Orthanc and RabbitMQ.
+            availableConnectionsDelegate: MaximumAvailableConnections(maximumHTTPConnections)
+        ),
         services: all,
         logger: logger
     )

@@ -92,6 +92,10 @@ public actor InMemoryJobStore: JobStore {
         entries[id]?.job
     }
 
+    public func latestJob(for identity: ImagingMessage.Identity) async throws -> Job? {
+        entries.values.filter { $0.job.message.identity == identity }.max { $0.sequence < $1.sequence }?.job
+    }
+
     public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
         entries.values
             .filter { entry in
@@ -108,6 +112,8 @@ public actor InMemoryJobStore: JobStore {
         for entry in entries.values { counts[entry.job.state, default: 0] += 1 }
         return counts
     }
+
+    public func ping() async throws {}
 
     public func nextDueDate() async throws -> Date? {
         entries.values.compactMap(dueDate(of:)).min()

@@ -68,11 +68,14 @@ public enum JobStoreConformance {
         #expect(try await store.enqueue([message(1, series: "1.2.3.1.1\\1.2.3.1.2")], now: t0 + 8)[0].isNew)
         #expect(try await store.enqueue([message(1, project: "other")], now: t0 + 8)[0].isNew)
 
-        // Once finished, an identical message is new work.
-        try await store.record(JobResult(.succeeded(archive: .local, orthancIDs: ["abc"])), for: claim, now: t0 + 9)
+        // Once finished, an identical message is new work; the newest job of the identity is found whatever its state.
+        let finished = try await store.record(JobResult(.succeeded(archive: .local, orthancIDs: ["abc"])), for: claim, now: t0 + 9)
+        #expect(try await store.latestJob(for: message(1).identity) == finished)
         let afterFinish = try await store.enqueue([message(1)], now: t0 + 10)
         #expect(afterFinish[0].isNew && afterFinish[0].job.id != claim.job.id)
         #expect(try await store.countsByState()[.queued] == 4)
+        #expect(try await store.latestJob(for: message(1).identity)?.id == afterFinish[0].job.id)
+        #expect(try await store.latestJob(for: message(9).identity) == nil)
     }
 
     static func claimsOldestDueFirst(_ store: some JobStore) async throws {

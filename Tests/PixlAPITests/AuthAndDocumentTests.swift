@@ -14,6 +14,7 @@ struct AuthenticationTests {
     @Test(arguments: [
         ("/heart-beat", HTTPRequest.Method.get, nil as String?, 200),
         ("/metrics", .get, nil, 200),
+        ("/ready", .get, nil, 200),
         ("/token-bucket-refresh-rate", .get, nil, 401),
         ("/token-bucket-refresh-rate", .post, nil, 401),
         ("/messages", .get, nil, 401),

@@ -69,6 +69,39 @@ struct AMQPIntakeTests {
         }
     }
 
+    /// A message the broker delivers again after its job finished (the acknowledgement was lost with the connection)
+    /// is acknowledged against that job, not made a new one.
+    @Test func aRedeliveryOfAFinishedJobIsNotANewJob() async throws {
+        let queue = Broker.queueName("redelivery")
+        defer { Broker.delete(queue) }
+        try await Broker.declare(queue)
+        try await Broker.publish([body(plainMessage(1))], to: queue)
+        let store = InMemoryJobStore()
+        // The first intake stores the job and holds the delivery; the job finishes while nobody tells the intake.
+        let first = IntakeHarness(queue: queue, prefetch: 1, statusPoll: .seconds(60), notifications: false, store: store)
+        try await first.run {
+            try await eventually("the job is stored") { await store.allJobs.count == 1 }
+            try await first.process()
+        }
+        // Its connection closed with the delivery unacknowledged: the broker delivers it again, redelivered.
+        let second = IntakeHarness(queue: queue, prefetch: 1, statusPoll: .seconds(60), notifications: false, store: store)
+        try await second.run {
+            try await eventually("the redelivery is acknowledged") { try Broker.isDrained(queue) }
+        }
+        #expect(await store.allJobs.map(\.state) == [.succeeded])
+    }
+
+    /// A broker refusing the login does not stop the intake (nor, with it, the service): it keeps trying, quietly
+    /// waiting, and stops cleanly on shutdown.
+    @Test func aRefusedLoginKeepsTheIntakeWaitingNotStopped() async throws {
+        let queue = Broker.queueName("refused")
+        let harness = IntakeHarness(queue: queue, prefetch: 1, password: "wrong")
+        try await harness.run {
+            try await eventually("the broker refused the login") { harness.intake.refusals > 0 }
+            #expect(harness.intake.connectionCount == 0 && !harness.intake.isConnected)
+        }
+    }
+
     /// PIXL's `populate --priority` sets the AMQP priority: it becomes the job's; none (or 0) is the default, 1.
     @Test func theAMQPPriorityBecomesTheJobs() async throws {
         let queue = Broker.queueName("priority")

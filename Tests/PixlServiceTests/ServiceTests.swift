@@ -125,6 +125,22 @@ struct ServiceTests {
         }
     }
 
+    @Test func readinessNamesWhatDoesNotAnswer() async throws {
+        let orthanc = FakeOrthanc()
+        let harness = try await Harness(orthanc: orthanc)
+        defer { harness.cleanUp() }
+        try await harness.app.test(.router) { client in
+            let ready = try await client.execute(uri: "/ready", method: .get)
+            #expect(ready.status == .ok)
+            #expect(String(buffer: ready.body) == #"{"ready":true,"checks":{"database":"ok","orthanc_raw":"ok"}}"#)
+            await orthanc.setFailure(OrthancError(code: .connection, request: "GET /jobs"))
+            let notReady = try await client.execute(uri: "/ready", method: .get)
+            #expect(notReady.status == .serviceUnavailable && notReady.headers[.retryAfter] != nil)
+            #expect(String(buffer: notReady.body) == #"{"ready":false,"checks":{"database":"ok","orthanc_raw":"unavailable"}}"#)
+            #expect(try await client.execute(uri: "/heart-beat", method: .get).status == .ok)
+        }
+    }
+
     @Test func unreachableRawSpendsNoAttemptAndStopsCleanly() async throws {
         let orthanc = FakeOrthanc()
         await orthanc.setFailure(OrthancError(code: .connection, request: "GET /jobs"))

@@ -9,6 +9,7 @@ struct MessagesController<Store: JobStore> {
     let store: Store
     let events: JobEvents
     let configuration: APIConfiguration
+    var deadline: StoreDeadline { StoreDeadline(duration: configuration.storeDeadline) }
 
     static var defaultPageSize: Int { 100 }
     static var maximumPageSize: Int { 1000 }
@@ -26,7 +27,7 @@ struct MessagesController<Store: JobStore> {
         }
         let body = try await request.collectBody(upTo: configuration.maxBodySize)
         let messages = try MessageBatch.decode(body, maxBatchSize: configuration.maxBatchSize)
-        let enqueued = try await store.enqueue(messages, now: Date())
+        let enqueued = try await deadline.run { try await store.enqueue(messages, now: Date()) }
         let newCount = enqueued.filter(\.isNew).count
         events.publish(.enqueued(newJobs: newCount))
         context.logger.info("messages enqueued", metadata: ["pixl.messages.count": "\(messages.count)", "pixl.jobs.new": "\(newCount)"])
@@ -44,7 +45,7 @@ struct MessagesController<Store: JobStore> {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
             throw APIError(.unprocessableContent, "The job id must be a UUID")
         }
-        guard let job = try await store.job(id: id) else {
+        guard let job = try await deadline.run({ try await store.job(id: id) }) else {
             throw APIError(.notFound, "No job \(id.uuidString.lowercased())")
         }
         return JSONAnswer.json(.ok, job.json.serialized())
@@ -75,7 +76,7 @@ struct MessagesController<Store: JobStore> {
             }
             before = parsed
         }
-        let jobs = try await store.jobs(state: state, project: project, limit: limit, before: before)
+        let jobs = try await deadline.run { [state, limit, before] in try await store.jobs(state: state, project: project, limit: limit, before: before) }
         var next: JSONValue = .null
         if jobs.count == limit, let last = jobs.last {
             var items: [String] = []

@@ -9,14 +9,15 @@ struct MetricsController<Store: JobStore, C: Clock<Duration>> {
     let rateGate: TokenBucket<C>
     let activity: WorkerActivity
     let metrics: PixlMetrics
+    let deadline: StoreDeadline
 
     func addRoutes(to routes: Routes<some RouterMethods<APIContext>>) {
         routes.on("/metrics", .get, use: scrape)
     }
 
     @Sendable func scrape(_ request: Request, context: APIContext) async throws -> Response {
-        // A store that does not answer must not hide the other metrics.
-        if let counts = try? await store.countsByState() {
+        // A store that does not answer (in time) must not hide the other metrics.
+        if let counts = try? await deadline.run({ try await store.countsByState() }) {
             metrics.setJobCounts(counts, waiting: counts.waiting)
         }
         metrics.setRate(await rateGate.rate)

@@ -7,14 +7,14 @@ struct StatusController<Store: JobStore, C: Clock<Duration>> {
     let store: Store
     let rateGate: TokenBucket<C>
     let activity: WorkerActivity
+    let deadline: StoreDeadline
 
     func addRoutes(to routes: Routes<some RouterMethods<APIContext>>) {
         routes.on("/status", .get, use: status)
     }
 
     @Sendable func status(_ request: Request, context: APIContext) async throws -> Response {
-        let counts = try await store.countsByState()
-        let nextDue = try await store.nextDueDate()
+        let (counts, nextDue) = try await deadline.run { (try await store.countsByState(), try await store.nextDueDate()) }
         let rate = await rateGate.rate
         let now = Date()
         var oldest: JSONValue = .null

@@ -25,6 +25,8 @@ public struct PixlConfiguration: Sendable {
         public var token: String?
         /// Tokens per second at start; 0 starts paused, as PIXL does.
         public var initialRate: Double
+        /// A connection that sends nothing for this long (a request never finished, a client gone) is closed.
+        public var idleTimeout: Duration
     }
 
     public struct RabbitMQ: Sendable {
@@ -93,8 +95,9 @@ public struct PixlConfiguration: Sendable {
         jobLease = try env.seconds("PIXL_JOB_LEASE_SECONDS", default: max(transferTimeout.seconds, 60), range: Self.leases)
         maxMessagesInFlight = try env.integer("PIXL_MAX_MESSAGES_IN_FLIGHT", default: 5, range: 1...1000)
         let zoneName = env.string("TZ", default: "Europe/London")
-        guard let timeZone = TimeZone(identifier: zoneName) else {
-            throw ConfigurationError(variable: "TZ", problem: "is not a known time zone: '\(zoneName)'")
+        // Foundation also reads POSIX strings such as `UTC+5`, with the sign the other way round from what most read.
+        guard TimeZone.knownTimeZoneIdentifiers.contains(zoneName) || zoneName == "UTC", let timeZone = TimeZone(identifier: zoneName) else {
+            throw ConfigurationError(variable: "TZ", problem: "must be an IANA time zone name such as Europe/London, not '\(zoneName)'")
         }
         let hoursText = env.string("PIXL_SECONDARY_QUERY_HOURS", default: "20:00-08:00")
         guard let hours = SecondaryQueryWindow.parseHours(hoursText) else {
@@ -121,11 +124,16 @@ public struct PixlConfiguration: Sendable {
         guard let rate = Environment.decimal(rateText), RateLimits.allows(rate) else {
             throw ConfigurationError(variable: "PIXL_IMAGING_API_RATE", problem: "must be \(RateLimits.description), not '\(rateText)'")
         }
+        // Set but empty would silently mean "no authentication".
+        if env.values["PIXL_IMAGING_API_TOKEN"]?.trimmingWhitespace().isEmpty == true {
+            throw ConfigurationError(variable: "PIXL_IMAGING_API_TOKEN", problem: "is empty: set a token, or unset it to run without authentication")
+        }
         api = API(
             host: env.string("PIXL_IMAGING_API_HOST", default: "127.0.0.1"),
             port: try env.integer("PIXL_IMAGING_API_PORT", default: 8000, range: 0...65535),
             token: env["PIXL_IMAGING_API_TOKEN"],
-            initialRate: rate
+            initialRate: rate,
+            idleTimeout: try env.seconds("PIXL_IMAGING_API_IDLE_TIMEOUT", default: 30, range: 1...3_600)
         )
         if let host = env["RABBITMQ_HOST"] {
             rabbitMQ = RabbitMQ(

@@ -99,10 +99,17 @@ public protocol JobStore: Sendable {
 
     func job(id: UUID) async throws -> Job?
 
+    /// The newest job made for a message of this identity, in any state, or `nil`: how a message the broker delivers
+    /// again after its job finished finds that job instead of making a new one.
+    func latestJob(for identity: ImagingMessage.Identity) async throws -> Job?
+
     /// Jobs newest first, filtered by state and project, at most `limit`, created before `before` when given.
     func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job]
 
     func countsByState() async throws -> [JobState: Int]
+
+    /// Answers when the store can be read (the database is reachable): for readiness probes.
+    func ping() async throws
 
     /// The earliest time a waiting job becomes due (`nil` when none waits), so workers sleep until then.
     func nextDueDate() async throws -> Date?

