@@ -90,7 +90,7 @@ extension JSONValue {
             out += "{"
             for (index, member) in members.enumerated() {
                 if index > 0 { out += "," }
-                Self.writeQuoted(member.key, to: &out)
+                out += Self.quoted(member.key)
                 out += ":"
                 member.value.write(to: &out)
             }
@@ -102,36 +102,15 @@ extension JSONValue {
                 element.write(to: &out)
             }
             out += "]"
-        case .string(let string): Self.writeQuoted(string, to: &out)
+        case .string(let string): out += Self.quoted(string)
         case .integer(let value): out += String(value)
         case .number(let literal) where Self.isIntegerLiteral(literal): out += literal
         case .number(let literal):
             let value = Double(literal) ?? .nan
-            if value.isFinite { out += pythonFloatRepr(value) } else { Self.writeQuoted(pythonFloatRepr(value), to: &out) }
+            if value.isFinite { out += pythonFloatRepr(value) } else { out += Self.quoted(pythonFloatRepr(value)) }
         case .bool(let value): out += value ? "true" : "false"
         case .null: out += "null"
         }
-    }
-
-    /// A JSON string as `json.dumps(ensure_ascii=False)` writes it.
-    private static func writeQuoted(_ string: String, to out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }
 

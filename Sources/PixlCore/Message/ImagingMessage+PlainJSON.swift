@@ -13,35 +13,16 @@ extension ImagingMessage {
     /// > Warning: The result holds patient identifiers; never log it.
     public func plainJSON() -> String {
         let members: [(MessageField, String)] = [
-            (.mrn, Self.jsonString(mrn)),
-            (.accessionNumber, Self.jsonString(accessionNumber)),
-            (.studyUID, Self.jsonString(studyUID)),
-            (.seriesUID, Self.jsonString(seriesUID)),
-            (.studyDate, Self.jsonString(studyDate.description)),
+            (.mrn, JSONValue.quoted(mrn)),
+            (.accessionNumber, JSONValue.quoted(accessionNumber)),
+            (.studyUID, JSONValue.quoted(studyUID)),
+            (.seriesUID, JSONValue.quoted(seriesUID)),
+            (.studyDate, JSONValue.quoted(studyDate.description)),
             (.procedureOccurrenceID, String(procedureOccurrenceID)),
-            (.projectName, Self.jsonString(projectName)),
-            (.extractGeneratedTimestamp, Self.jsonString(extractGeneratedTimestamp.description)),
+            (.projectName, JSONValue.quoted(projectName)),
+            (.extractGeneratedTimestamp, JSONValue.quoted(extractGeneratedTimestamp.description)),
         ]
         let priority = priority == Self.defaultPriority ? [] : [(MessageField.priority, String(priority))]
         return "{" + (members + priority).map { "\"\($0.0.rawValue)\":\($0.1)" }.joined(separator: ",") + "}"
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped, everything else as UTF-8.
-    private static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }
