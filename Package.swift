@@ -228,6 +228,7 @@ let package = Package(
             dependencies: [
                 "PixlQueue", "PixlCore", "PixlTesting", "AMQPClient", "PixlService", "PixlAPI", "PixlDatabase",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

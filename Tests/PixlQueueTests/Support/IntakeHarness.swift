@@ -16,7 +16,13 @@ struct IntakeHarness {
     /// Whether the stand-in worker publishes what it records, as the worker pool does in `serve`.
     let notifications: Bool
 
-    init(queue: String, prefetch: Int, statusPoll: Duration = .milliseconds(200), notifications: Bool = true) {
+    init(
+        queue: String,
+        prefetch: Int,
+        statusPoll: Duration = .milliseconds(200),
+        notifications: Bool = true,
+        logger: Logger = Broker.logger
+    ) {
         self.notifications = notifications
         intake = AMQPIntake(
             store: store,
@@ -32,7 +38,7 @@ struct IntakeHarness {
             ),
             events: events,
             metrics: metrics,
-            logger: Broker.logger
+            logger: logger
         )
     }
 
