@@ -79,59 +79,22 @@ extension JSONValue {
     ///
     /// Non-finite floats, which Starlette refuses (500), are written as strings.
     public func serialized() -> String {
-        var out = ""
-        write(to: &out)
-        return out
-    }
-
-    private func write(to out: inout String) {
-        switch self {
-        case .object(let members):
-            out += "{"
-            for (index, member) in members.enumerated() {
-                if index > 0 { out += "," }
-                Self.writeQuoted(member.key, to: &out)
-                out += ":"
-                member.value.write(to: &out)
-            }
-            out += "}"
-        case .array(let elements):
-            out += "["
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out += "," }
-                element.write(to: &out)
-            }
-            out += "]"
-        case .string(let string): Self.writeQuoted(string, to: &out)
-        case .integer(let value): out += String(value)
-        case .number(let literal) where Self.isIntegerLiteral(literal): out += literal
-        case .number(let literal):
-            let value = Double(literal) ?? .nan
-            if value.isFinite { out += pythonFloatRepr(value) } else { Self.writeQuoted(pythonFloatRepr(value), to: &out) }
-        case .bool(let value): out += value ? "true" : "false"
-        case .null: out += "null"
-        }
+        jsonText(quoting: Self.writePythonQuoted, number: Self.writePythonNumber)
     }
 
     /// A JSON string as `json.dumps(ensure_ascii=False)` writes it.
-    private static func writeQuoted(_ string: String, to out: inout String) {
-        out += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
+    private static func writePythonQuoted(_ string: String, to out: inout String) {
+        writeQuoted(string, to: &out, escapingBackspaceAndFormFeed: true)
+    }
+
+    /// A number literal as Python writes the value: an `int` as it is, a `float` as its `repr`.
+    private static func writePythonNumber(_ literal: String, to out: inout String) {
+        if isIntegerLiteral(literal) {
+            out += literal
+            return
         }
-        out += "\""
+        let value = Double(literal) ?? .nan
+        if value.isFinite { out += pythonFloatRepr(value) } else { writePythonQuoted(pythonFloatRepr(value), to: &out) }
     }
 }
 
