@@ -18,6 +18,8 @@ let package = Package(
             targets: ["PixlService", "PixlCore", "PixlOrthanc", "PixlImaging", "PixlDatabase", "PixlAPI", "PixlQueue"]
         ),
         .library(name: "AMQPClient", targets: ["AMQPClient"]),
+        // The message, its JSON and the rest of the core alone: what Fuzz/ instruments for libFuzzer (scripts/fuzz).
+        .library(name: "PixlCore", targets: ["PixlCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -232,6 +234,7 @@ let package = Package(
             dependencies: [
                 "PixlQueue", "PixlCore", "PixlTesting", "AMQPClient", "PixlService", "PixlAPI", "PixlDatabase",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

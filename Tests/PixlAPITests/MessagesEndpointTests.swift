@@ -152,6 +152,38 @@ struct MessagesEndpointTests {
         #expect(await store.allJobs.isEmpty, "\(name)")
     }
 
+    /// A key or a pickled class name is chosen by the sender and may be an identifier: the 422 names the fields of a
+    /// message and says what is wrong in fixed words, and repeats none of them (issue 11 item 6).
+    @Test func identifierLikeKeysAndPickledNamesAreNotEchoed() async throws {
+        let identifiers = ["MRN40800001", "ACC7700001", "Jane_Doe_19700101", "nhs.4857773456"]
+        let good = APITestSupport.message()
+        let bodies = [
+            // An identifier as an unknown key, plain JSON and wire form.
+            good.replacingOccurrences(of: "{", with: #"{"\#(identifiers[0])":"x","#),
+            #"{"py/object":"core.patient_queue.message.Message","\#(identifiers[1])":1}"#,
+            // As a pickled class, function and type name, at the top and inside a field.
+            #"{"py/object":"\#(identifiers[2])","mrn":"x"}"#,
+            #"{"py/reduce":[{"py/function":"\#(identifiers[3])"},{"py/tuple":[]}]}"#,
+            #"{"py/object":"core.patient_queue.message.Message","study_date":{"py/type":"\#(identifiers[0])"}}"#,
+            // All of them in one batch.
+            "[\(good), {\"\(identifiers[1])\": 1}, {\"py/object\": \"\(identifiers[2])\"}]",
+        ]
+        let store = InMemoryJobStore()
+        let app = try APITestSupport.makeApplication(store: store)
+        try await app.test(.router) { client in
+            for body in bodies {
+                let response = try await client.execute(uri: "/messages", method: .post, headers: json, body: ByteBuffer(string: body))
+                let text = String(buffer: response.body)
+                #expect(response.status == .unprocessableContent, "\(text)")
+                #expect(text.contains("a key that is not a message field") || text.contains("an unsupported pickled object"), "\(text)")
+                for identifier in identifiers {
+                    #expect(!text.contains(identifier), "\(text)")
+                }
+            }
+        }
+        #expect(await store.allJobs.isEmpty)
+    }
+
     @Test func oversizedBodiesGet413() async throws {
         let store = InMemoryJobStore()
         let app = try APITestSupport.makeApplication(store: store, configuration: APIConfiguration(maxBodySize: 1024, maxBatchSize: 2))

@@ -146,13 +146,13 @@ struct WireFormDecoderTests {
 
     @Test func nodesMustHaveExactlyTheKnownShape() {
         let wrongType = #"{"py/object": "datetime.date", "__reduce__": [{"py/type": "datetime.datetime"}, ["B+YBAQ=="]]}"#
-        #expect(Self.error(Self.wireBody(studyDate: wrongType)) == MessageDecodingError(field: "study_date", problem: .unsupportedObject("datetime.datetime")))
+        #expect(Self.error(Self.wireBody(studyDate: wrongType)) == MessageDecodingError(field: "study_date", problem: .unsupportedObject))
         let extraKey = #"{"py/object": "datetime.date", "__reduce__": [{"py/type": "datetime.date"}, ["B+YBAQ=="]], "py/state": 1}"#
         #expect(Self.error(Self.wireBody(studyDate: extraKey))?.field == "study_date")
         let extraArgument = #"{"py/object": "datetime.date", "__reduce__": [{"py/type": "datetime.date"}, ["B+YBAQ==", 1]]}"#
         #expect(Self.error(Self.wireBody(studyDate: extraArgument))?.field == "study_date")
         let function = #"{"py/reduce": [{"py/function": "builtins.eval"}, {"py/tuple": ["1"]}]}"#
-        #expect(Self.error(Self.wireBody(procedureID: function)) == MessageDecodingError(field: "procedure_occurrence_id", problem: .unsupportedObject("builtins.eval")))
+        #expect(Self.error(Self.wireBody(procedureID: function)) == MessageDecodingError(field: "procedure_occurrence_id", problem: .unsupportedObject))
     }
 
     @Test func wireFormProcedureIDMayBeADecimalString() throws {

@@ -1,5 +1,7 @@
 import AMQPClient
 import Foundation
+import InMemoryLogging
+import Logging
 import PixlCore
 import PixlQueue
 import PixlTesting
@@ -150,6 +152,42 @@ struct AMQPIntakeTests {
         }
         #expect(harness.metrics.rejectedCount == 8)
         #expect(Set(await harness.jobs().map(\.message)) == Set((1...4).map { plainMessage($0) }))
+    }
+
+    /// A key or a pickled class name is chosen by the sender and may be an identifier: the warning logged for a
+    /// rejected body names the fields of a message and the problem in fixed words, and repeats none of them, nor
+    /// does any other line the intake logs, at any level (issue 11 item 6).
+    @Test func rejectedBodiesAreLoggedWithoutTheirKeysOrPickledNames() async throws {
+        let queue = Broker.queueName("names")
+        defer { Broker.delete(queue) }
+        try await Broker.declare(queue)
+        let identifiers = ["MRN40800001", "ACC7700001", "Jane_Doe_19700101", "nhs.4857773456"]
+        let good = String(decoding: body(plainMessage(1)), as: UTF8.self)
+        let bodies: [String] = [
+            good.replacingOccurrences(of: "{", with: #"{"\#(identifiers[0])":"x","#),
+            #"{"py/object":"core.patient_queue.message.Message","\#(identifiers[1])":1}"#,
+            #"{"py/object":"\#(identifiers[2])","mrn":"x"}"#,
+            #"{"py/reduce":[{"py/function":"\#(identifiers[3])"},{"py/tuple":[]}]}"#,
+        ]
+        try await Broker.publish(bodies.map { Array($0.utf8) }, to: queue)
+        var handler = InMemoryLogHandler()
+        handler.logLevel = .trace
+        let logs = handler
+        let harness = IntakeHarness(queue: queue, prefetch: 2, logger: Logger(label: "pixl-queue-tests.names") { _ in logs })
+        try await harness.run {
+            try await eventually("the four bodies are rejected") { harness.metrics.rejectedCount == bodies.count }
+        }
+        let warnings = logs.entries.filter { $0.level == .warning }
+        let problems = warnings.compactMap { $0.metadata["pixl.message.problem"].map { "\($0)" } }
+        #expect(problems.count == bodies.count)
+        #expect(problems.filter { $0 == "message holds a key that is not a message field" }.count == 2, "\(problems)")
+        #expect(problems.filter { $0 == "message holds an unsupported pickled object" }.count == 2, "\(problems)")
+        for entry in logs.entries {
+            let line = "\(entry.message) \(entry.metadata)"
+            for identifier in identifiers {
+                #expect(!line.contains(identifier), "\(line)")
+            }
+        }
     }
 
     @Test func declaresAMissingQueueDurableAndKeepsAnExistingQueuesArguments() async throws {

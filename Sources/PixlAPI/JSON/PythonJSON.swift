@@ -79,38 +79,17 @@ extension JSONValue {
     ///
     /// Non-finite floats, which Starlette refuses (500), are written as strings.
     public func serialized() -> String {
-        var out = ""
-        write(to: &out)
-        return out
+        jsonText(number: Self.writePythonNumber)
     }
 
-    private func write(to out: inout String) {
-        switch self {
-        case .object(let members):
-            out += "{"
-            for (index, member) in members.enumerated() {
-                if index > 0 { out += "," }
-                out += Self.quoted(member.key)
-                out += ":"
-                member.value.write(to: &out)
-            }
-            out += "}"
-        case .array(let elements):
-            out += "["
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out += "," }
-                element.write(to: &out)
-            }
-            out += "]"
-        case .string(let string): out += Self.quoted(string)
-        case .integer(let value): out += String(value)
-        case .number(let literal) where Self.isIntegerLiteral(literal): out += literal
-        case .number(let literal):
-            let value = Double(literal) ?? .nan
-            if value.isFinite { out += pythonFloatRepr(value) } else { out += Self.quoted(pythonFloatRepr(value)) }
-        case .bool(let value): out += value ? "true" : "false"
-        case .null: out += "null"
+    /// A number literal as Python writes the value: an `int` as it is, a `float` as its `repr`.
+    private static func writePythonNumber(_ literal: String, to out: inout String) {
+        if isIntegerLiteral(literal) {
+            out += literal
+            return
         }
+        let value = Double(literal) ?? .nan
+        if value.isFinite { out += pythonFloatRepr(value) } else { out += quoted(pythonFloatRepr(value)) }
     }
 }
 

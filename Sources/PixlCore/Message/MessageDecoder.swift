@@ -7,11 +7,12 @@
 /// - **PIXL's wire form** (`"py/object": "core.patient_queue.message.Message"`): the bytes the PIXL CLI
 ///   publishes, with jsonpickle's pickled dates, time zones, numpy integers and pandas timestamps.
 ///   Only those known shapes are rebuilt; any other `py/object`, `py/type`, `py/function` or `py/reduce`
-///   name is refused, never interpreted.
+///   name is refused, never interpreted, and never repeated in the error.
 ///
 /// Both take an optional `priority`, an integer from 1 to 5 (default 1). In both, `null` or `NaN` in `mrn`,
 /// `accession_number`, `study_uid` and `series_uid` means an empty
-/// string; unknown keys, duplicate keys and missing required fields are refused.
+/// string; unknown keys, duplicate keys and missing required fields are refused. Errors name the message's own
+/// fields and say what is wrong in fixed words: no value, unknown key or pickled name from the body.
 ///
 /// ```swift
 /// let message = try MessageDecoder.decode(delivery.body)
@@ -20,7 +21,7 @@ public enum MessageDecoder {
     /// Decodes and validates one message body.
     /// - Parameter body: The raw bytes (UTF-8 JSON, no byte order mark).
     /// - Returns: The message, already passed through ``ImagingMessage/validated()``.
-    /// - Throws: ``MessageDecodingError`` naming the field and the problem (never the field's value).
+    /// - Throws: ``MessageDecodingError`` naming the field and the problem (never text from the body).
     public static func decode(_ body: some Collection<UInt8>) throws(MessageDecodingError) -> ImagingMessage {
         try decodeWithoutValidation(body).validated()
     }
@@ -28,7 +29,7 @@ public enum MessageDecoder {
     /// Decodes and validates one message already parsed, such as an item of a batch.
     /// - Parameter json: The message, parsed with ``JSONParser/Options/message`` (so that `NaN` is null).
     /// - Returns: The message, already passed through ``ImagingMessage/validated()``.
-    /// - Throws: ``MessageDecodingError`` naming the field and the problem (never the field's value).
+    /// - Throws: ``MessageDecodingError`` naming the field and the problem (never text from the body).
     public static func decode(_ json: JSONValue) throws(MessageDecodingError) -> ImagingMessage {
         try decodeWithoutValidation(json).validated()
     }
@@ -50,16 +51,12 @@ public enum MessageDecoder {
         }
         let isWireForm = json["py/object"] != nil
         if let tag = json["py/object"], tag != .string(WireFormDecoder.messageClass) {
-            throw WireFormDecoder.unsupported(WireFormDecoder.pickledName(of: json) ?? "py/object")
+            throw WireFormDecoder.unsupported
         }
+        // Neither an unknown key nor a pickled name is repeated in the error: either could be an identifier.
         for member in members where !(isWireForm && member.key == "py/object") && MessageField(rawValue: member.key) == nil {
-            if member.key.hasPrefix("py/") {
-                throw WireFormDecoder.unsupported(WireFormDecoder.pickledName(of: .object([member])) ?? member.key)
-            }
-            guard let name = MessageDecodingError.displayableName(member.key) else {
-                throw MessageDecodingError(field: nil, problem: .notAMessage("it holds a key that is not a message field"))
-            }
-            throw MessageDecodingError(field: name, problem: .unexpectedField)
+            if member.key.hasPrefix("py/") { throw WireFormDecoder.unsupported }
+            throw MessageDecodingError(field: nil, problem: .unexpectedField)
         }
         var fields = Fields()
         var wire = WireFormDecoder()

@@ -1,9 +1,11 @@
 /// A message that cannot be processed, with the field at fault and what is wrong with it.
 ///
-/// ``description`` names the field and the problem but never the field's value, so it is safe to log
-/// at any level and to return to an HTTP client.
+/// ``description`` is made of the message's own field names and fixed texts only: never a
+/// value, an unknown key or a pickled class name from the body (any of which could be a patient identifier), so
+/// it is safe to log at any level and to return to an HTTP client.
 public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The JSON key at fault (`mrn`, `study_date`, …), or `nil` when the body as a whole is wrong.
+    /// The message field at fault (`mrn`, `study_date`, …), or `nil` when the body as a whole is wrong. Never a
+    /// key that is not a message field: such a key comes from the body and is not repeated.
     public var field: String?
     public var problem: Problem
 
@@ -18,6 +20,7 @@ public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConve
         /// The body is JSON, but not a message object.
         case notAMessage(String)
         case missing
+        /// The body holds a key that is not a message field (not named: it comes from the body).
         case unexpectedField
         case duplicateField
         case wrongType(expected: String)
@@ -35,15 +38,16 @@ public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConve
         case notUIDs
         /// Neither a study UID nor both MRN and accession number.
         case namesNoStudy
-        /// A pickled object that this decoder does not accept (never executed, only named).
-        case unsupportedObject(String)
+        /// A pickled object that this decoder does not accept: never executed, and not named either (the name
+        /// comes from the body).
+        case unsupportedObject
 
         public var description: String {
             switch self {
             case .invalidJSON(let reason, let offset): "is not valid JSON: \(reason) at byte \(offset)"
             case .notAMessage(let what): "is not a message: \(what)"
             case .missing: "is missing"
-            case .unexpectedField: "is not a field of a message"
+            case .unexpectedField: "holds a key that is not a message field"
             case .duplicateField: "appears more than once"
             case .wrongType(let expected): "must be \(expected)"
             case .invalidValue(let why): "is invalid: \(why)"
@@ -56,7 +60,7 @@ public struct MessageDecodingError: Error, Sendable, Hashable, CustomStringConve
             case .notUIDs:
                 "must be DICOM UIDs joined by \\: each digits and dots, at most 64 characters, no empty component, no leading zero in a component"
             case .namesNoStudy: "is empty: a message needs a study_uid, or both mrn and accession_number"
-            case .unsupportedObject(let name): "holds an unsupported object \(name)"
+            case .unsupportedObject: "holds an unsupported pickled object"
             }
         }
     }
@@ -76,21 +80,5 @@ extension MessageDecodingError {
         } else {
             self.init(field: field, problem: .invalidJSON(reason: error.reason.description, offset: error.offset))
         }
-    }
-
-    /// A name taken from the body (an unknown key, a pickled class name) if it looks like a name and may
-    /// be shown: up to 64 ASCII letters, digits, `_`, `.` and `/`, starting with a letter or `_`.
-    /// `nil` otherwise, since a misplaced value (a number, a name with spaces) could be an identifier.
-    static func displayableName(_ name: String) -> String? {
-        guard let first = name.utf8.first, first == UInt8(ascii: "_") || first.isASCIILetter, name.utf8.count <= 64,
-            name.utf8.allSatisfy({ $0.isASCIILetter || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") })
-        else { return nil }
-        return name
-    }
-}
-
-extension UInt8 {
-    fileprivate var isASCIILetter: Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
     }
 }

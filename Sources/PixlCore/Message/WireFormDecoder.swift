@@ -5,7 +5,8 @@ import Foundation
 /// Only the shapes listed in the `pixl-messages` fixture README are accepted: `datetime.date` and
 /// `datetime.datetime` objects, and `py/reduce` of `datetime.timezone`, `datetime.timedelta`,
 /// `zoneinfo.ZoneInfo._unpickle`, `numpy.dtype`, numpy's `scalar` and pandas' `_unpickle_timestamp`.
-/// Any other class or function name is refused as ``MessageDecodingError/Problem/unsupportedObject(_:)``.
+/// Any other class or function name is refused as ``MessageDecodingError/Problem/unsupportedObject``, without
+/// repeating the name (it comes from the body).
 /// Errors carry no field: the caller adds the field whose value was being decoded.
 struct WireFormDecoder {
     // MARK: Member variables
@@ -32,20 +33,14 @@ struct WireFormDecoder {
         if case .array(let items)? = node["py/reduce"], members.count == 1 {
             return try decodeReduce(items)
         }
-        if let name = Self.pickledName(of: node) { throw Self.unsupported(name) }
+        if Self.isPickled(node) { throw Self.unsupported }
         throw Self.wrongType(expected)
     }
 
-    /// The class or function a pickled node names (for the error that refuses it); `nil` when the node has no `py/` tag.
-    static func pickledName(of node: JSONValue) -> String? {
-        guard case .object(let members) = node else { return nil }
-        for tag in ["py/object", "py/type", "py/function"] {
-            if case .string(let name)? = node[tag] { return name }
-        }
-        if case .array(let items)? = node["py/reduce"], let callable = items.first, let name = pickledName(of: callable) {
-            return name
-        }
-        return members.first { $0.key.hasPrefix("py/") }?.key
+    /// Whether a node is a jsonpickle node of some kind: an object with a `py/` tag.
+    static func isPickled(_ node: JSONValue) -> Bool {
+        guard case .object(let members) = node else { return false }
+        return members.contains { $0.key.hasPrefix("py/") }
     }
 
     // MARK: Objects
@@ -53,7 +48,7 @@ struct WireFormDecoder {
     /// `{"py/object": "datetime.date" | "datetime.datetime", "__reduce__": [{"py/type": same}, [state, tzinfo?]]}`.
     private mutating func decodeObject(_ name: String, members: [JSONValue.Member]) throws(MessageDecodingError) -> PickledValue {
         let id = register()
-        guard name == "datetime.date" || name == "datetime.datetime" else { throw Self.unsupported(name) }
+        guard name == "datetime.date" || name == "datetime.datetime" else { throw Self.unsupported }
         guard members.count == 2, case .array(let reduce)? = JSONValue.object(members)["__reduce__"], reduce.count == 2 else {
             throw Self.invalid("a pickled \(name) must hold only __reduce__ with a type and its arguments")
         }
@@ -135,7 +130,7 @@ struct WireFormDecoder {
         case ("py/function", "pandas._libs.tslibs.timestamps._unpickle_timestamp"):
             value = .dateTime(try decodePandasTimestamp(Self.arguments(items, count: 4)))
         default:
-            throw Self.unsupported(name)
+            throw Self.unsupported
         }
         objects[id] = value
         return value
@@ -258,10 +253,9 @@ struct WireFormDecoder {
 
     /// Checks `{tag: name}`: a different name is refused as unsupported (it is never looked up).
     private static func requireCallable(_ node: JSONValue, tag: String, name: String) throws(MessageDecodingError) {
-        guard case .object(let members) = node, members.count == 1, members[0].key == tag, case .string(let found) = members[0].value else {
-            throw unsupported(pickledName(of: node) ?? tag)
-        }
-        guard found == name else { throw unsupported(found) }
+        guard case .object(let members) = node, members.count == 1, members[0].key == tag, case .string(let found) = members[0].value,
+            found == name
+        else { throw unsupported }
     }
 
     private static func invalid(_ why: String) -> MessageDecodingError {
@@ -272,10 +266,8 @@ struct WireFormDecoder {
         MessageDecodingError(field: nil, problem: .wrongType(expected: expected))
     }
 
-    /// Refuses a pickled class or function by name (shown only when it looks like one, see ``MessageDecodingError/displayableName(_:)``).
-    static func unsupported(_ name: String) -> MessageDecodingError {
-        MessageDecodingError(field: nil, problem: .unsupportedObject(MessageDecodingError.displayableName(name) ?? "with a name that is not shown"))
-    }
+    /// Refuses a pickled class or function, without naming it: the name comes from the body.
+    static let unsupported = MessageDecodingError(field: nil, problem: .unsupportedObject)
 }
 
 extension Int {

@@ -22,7 +22,8 @@ struct IntakeHarness {
         statusPoll: Duration = .milliseconds(200),
         notifications: Bool = true,
         store: InMemoryJobStore = InMemoryJobStore(),
-        password: String = Broker.password
+        password: String = Broker.password,
+        logger: Logger = Broker.logger
     ) {
         self.store = store
         self.notifications = notifications
@@ -40,7 +41,7 @@ struct IntakeHarness {
             ),
             events: events,
             metrics: metrics,
-            logger: Broker.logger
+            logger: logger
         )
     }
 
