@@ -160,9 +160,10 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             case .checked(let check):
                 summary.add(check)
                 if check.isComplete, let rawID = check.record.orthancID,
-                    let refusal = try await tagIfNeeded(rawID, project: message.projectName, pulledWhole: check.pulledWhole, logger: studyLogger)
+                    let stop = try await tagIfNeeded(rawID, project: message.projectName, pulledWhole: check.pulledWhole, logger: studyLogger)
                 {
-                    return .discarded(reason: refusal, archive: check.record.archive)
+                    if case .discarded(let reason, _) = stop { return .discarded(reason: reason, archive: check.record.archive) }
+                    return stop
                 }
             }
         }

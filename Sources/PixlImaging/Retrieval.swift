@@ -21,7 +21,7 @@ extension ArchivePipeline {
 
     /// Step 6: the first C-MOVE of a study found in this attempt, by its own study-level answer.
     func moveStudy(_ answer: FoundAnswer, source: ArchiveSource, logger: Logger) async throws -> MoveResult {
-        let jobID = try await orthanc.retrieve(queryID: answer.queryID, answer: answer.index, targetAET: configuration.rawAETitle)
+        guard let jobID = try await startMove(answer.queryID, answer: answer.index) else { return .unfinished(Self.queryGone) }
         logger.info(
             "retrieving study into orthanc-raw",
             metadata: [LogKey.step: "retrieve", LogKey.orthancJob: "\(jobID)", LogKey.archive: "\(source.archive.rawValue)"]
@@ -33,14 +33,14 @@ extension ArchivePipeline {
     /// - Returns: what kept a move from finishing, or `nil` when every move did.
     func topUp(_ checks: [SeriesCheck], of study: String, inventory: ArchiveInventory, logger: Logger) async throws -> String? {
         let source = inventory.source
-        var jobs: [String] = []
+        var jobs: [String?] = []
         let whole = checks.filter(\.isWhollyMissing)
         if !whole.isEmpty {
             if whole.count == inventory.query.answerCount {
-                jobs.append(try await orthanc.retrieve(queryID: inventory.query.id, targetAET: configuration.rawAETitle))
+                jobs.append(try await startMove(inventory.query.id))
             } else {
                 for check in whole {
-                    jobs.append(try await orthanc.retrieve(queryID: inventory.query.id, answer: check.series.answerIndex, targetAET: configuration.rawAETitle))
+                    jobs.append(try await startMove(inventory.query.id, answer: check.series.answerIndex))
                 }
             }
         }
@@ -54,8 +54,8 @@ extension ArchivePipeline {
             "topping up orthanc-raw: \(whole.count) series at series level, \(instances) instances at instance level",
             metadata: [LogKey.step: "top-up", LogKey.archive: "\(source.archive.rawValue)"]
         )
-        var problem: String?
-        for jobID in jobs {
+        var problem: String? = jobs.contains(nil) ? Self.queryGone : nil
+        for jobID in jobs.compactMap({ $0 }) {
             switch try await followMove(jobID, logger: logger) {
             case .arrived: continue
             case .refused(let description): problem = problem ?? "C-MOVE refused: \(description)"
@@ -70,37 +70,55 @@ extension ArchivePipeline {
 
     /// Instance-level C-MOVEs of `missing`: every answer of the listing when all are missing, the one
     /// answer when one is, else an IMAGE-level C-FIND matching exactly the missing SOPInstanceUIDs (UID
-    /// list matching) per batch, whose checked answers are moved in one job.
+    /// list matching) per batch, whose checked answers are moved in one job. `nil` for a move whose query
+    /// orthanc-raw no longer holds.
     private func moveInstances(
         _ missing: [String],
         of series: String,
         study: String,
         listing: InstanceListing,
         in source: ArchiveSource
-    ) async throws -> [String] {
-        let target = configuration.rawAETitle
+    ) async throws -> [String?] {
         if missing.count == listing.query.answerCount {
-            return [try await orthanc.retrieve(queryID: listing.query.id, targetAET: target)]
+            return [try await startMove(listing.query.id)]
         }
         if missing.count == 1, let index = listing.indexBySOPInstanceUID[missing[0]] {
-            return [try await orthanc.retrieve(queryID: listing.query.id, answer: index, targetAET: target)]
+            return [try await startMove(listing.query.id, answer: index)]
         }
-        var jobs: [String] = []
+        var jobs: [String?] = []
         for start in stride(from: 0, to: missing.count, by: Self.instancesPerQuery) {
             let batch = Array(missing[start..<min(start + Self.instancesPerQuery, missing.count)])
             let keys = ["StudyInstanceUID": study, "SeriesInstanceUID": series, "SOPInstanceUID": batch.joined(separator: "\\")]
             let result = try await orthanc.query(.instance, modality: source.modality, keys: keys)
             let checked = Self.instanceAnswers(result, study: study, series: series, among: Set(batch))
             if checked.count == result.answers.count, !checked.isEmpty {
-                jobs.append(try await orthanc.retrieve(queryID: result.id, targetAET: target))
+                jobs.append(try await startMove(result.id))
             } else {
                 for index in checked.values.sorted() {
-                    jobs.append(try await orthanc.retrieve(queryID: result.id, answer: index, targetAET: target))
+                    jobs.append(try await startMove(result.id, answer: index))
                 }
             }
         }
         return jobs
     }
+
+    /// Starts the C-MOVE of a query's answers (every one, or the one at `answer`): the job's id, or `nil` when
+    /// orthanc-raw no longer holds the query. It forgets its queries when it restarts and keeps only the latest
+    /// (`QueryRetrieveSize`, 100 by default), so a query made before a long C-MOVE can be gone by the top-up that
+    /// needs it; Orthanc then answers 404, which says nothing about the study: the next attempt queries again.
+    /// (Found by scripts/chaos: raw killed during a C-MOVE made such a job fail for good.)
+    private func startMove(_ query: String, answer: Int? = nil) async throws -> String? {
+        let target = configuration.rawAETitle
+        do {
+            if let answer { return try await orthanc.retrieve(queryID: query, answer: answer, targetAET: target) }
+            return try await orthanc.retrieve(queryID: query, targetAET: target)
+        } catch let error as OrthancError where error.status == 404 {
+            return nil
+        }
+    }
+
+    /// Why a move did not start: its query is gone from orthanc-raw.
+    static var queryGone: String { "orthanc-raw no longer holds the query to move from (restarted, or newer queries pushed it out)" }
 
     /// Follows a C-MOVE job. An evicted job is judged by what arrived, as every move is counted after.
     func followMove(_ jobID: String, logger: Logger) async throws -> MoveResult {

@@ -6,9 +6,10 @@ extension ArchivePipeline {
     /// Step 7 for one study, unless every instance already carries the project. A study pulled whole in
     /// this attempt is tagged at study level; otherwise only the series lacking the tag are (a top-up of
     /// 10 instances then rewrites their series, not the 1,000 instances of the study: `/modify` rewrites
-    /// every instance it covers). Returns a discard reason when Orthanc's job failed (the study is then
-    /// deleted).
-    func tagIfNeeded(_ studyID: String, project: String, pulledWhole: Bool, logger: Logger) async throws -> String? {
+    /// every instance it covers). Returns the outcome to stop with when the tag is not in place: discarded when
+    /// Orthanc's job failed (the study is then deleted), retry when a job left Orthanc's history and the tag is
+    /// not there (orthanc-raw restarted while it tagged: its jobs are forgotten and the files never rewritten).
+    func tagIfNeeded(_ studyID: String, project: String, pulledWhole: Bool, logger: Logger) async throws -> PipelineOutcome? {
         guard try await orthanc.projectName(ofStudy: studyID) != project else { return nil }
         var series: [LocalSeries] = []
         if !pulledWhole {
@@ -30,17 +31,24 @@ extension ArchivePipeline {
             "tagging \(series.isEmpty ? "study" : "\(series.count) series") with its project",
             metadata: [LogKey.step: "tag", LogKey.orthancJob: "\(jobs.joined(separator: ","))"]
         )
+        var unconfirmed = false
         for jobID in jobs {
             switch try await timed("tag", { try await jobFollower.follow(jobID) }) {
-            case .succeeded, .evicted:
+            case .succeeded:
                 continue
+            case .evicted:
+                unconfirmed = true
             case .timedOut:
                 throw OrthancError(code: .timeout, request: "modify job \(jobID)", detail: "did not finish within the transfer timeout")
             case .failed(let description, _):
                 logger.warning("tagging failed, deleting the study: \(description)", metadata: [LogKey.step: "tag"])
                 try await orthanc.deleteStudy(id: studyID)
-                return "tagging the study failed: \(description)"
+                return .discarded(reason: "tagging the study failed: \(description)")
             }
+        }
+        if unconfirmed, try await orthanc.projectName(ofStudy: studyID) != project {
+            logger.warning("tagging job left orthanc-raw's history and the study is not tagged: will retry", metadata: [LogKey.step: "tag"])
+            return .retry(reason: "tagging the study did not take effect (orthanc-raw lost the job): will tag again")
         }
         return nil
     }

@@ -69,11 +69,13 @@ extension FakeOrthanc {
 
     public func retrieve(queryID: String, targetAET: String) async throws -> String {
         try record("POST /queries/\(queryID)/retrieve")
+        try requireQuery(queryID, request: "POST /queries/\(queryID)/retrieve")
         return move(queryID: queryID, indexes: nil)
     }
 
     public func retrieve(queryID: String, answer index: Int, targetAET: String) async throws -> String {
         try record("POST /queries/\(queryID)/answers/\(index)/retrieve")
+        try requireQuery(queryID, request: "POST /queries/\(queryID)/answers/\(index)/retrieve")
         return move(queryID: queryID, indexes: [index])
     }
 
@@ -92,7 +94,9 @@ extension FakeOrthanc {
         try record("POST /studies/\(id)/modify")
         let state = modifyJobState
         let job = addJob(state: state, errorDescription: state == .failure ? "modify failed" : nil)
-        if state == .success, let project = body.replace.first(where: { $0.tag == ProjectTag.projectElement })?.value {
+        if restartsDuringModifies {
+            restart()
+        } else if state == .success, let project = body.replace.first(where: { $0.tag == ProjectTag.projectElement })?.value {
             raw[id]?.project = project
         }
         return job
@@ -102,7 +106,9 @@ extension FakeOrthanc {
         try record("POST /series/\(id)/modify")
         let state = modifyJobState
         let job = addJob(state: state, errorDescription: state == .failure ? "modify failed" : nil)
-        if state == .success, let (study, index) = rawSeries(id),
+        if restartsDuringModifies {
+            restart()
+        } else if state == .success, let (study, index) = rawSeries(id),
             let project = body.replace.first(where: { $0.tag == ProjectTag.projectElement })?.value
         {
             raw[study]?.series[index].project = project

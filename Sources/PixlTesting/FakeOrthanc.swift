@@ -136,6 +136,10 @@ public actor FakeOrthanc: OrthancClient {
     public var evictJobs = false
     /// SOPInstanceUIDs a C-MOVE never delivers (a transfer that breaks half way).
     public var undeliverable: Set<String> = []
+    /// orthanc-raw restarts while each C-MOVE runs: what arrived stays, its queries and jobs are forgotten (404).
+    public var restartsDuringMoves = false
+    /// orthanc-raw restarts while each modify job runs: the files keep their tags, queries and jobs are forgotten.
+    public var restartsDuringModifies = false
 
     var jobsByID: [String: OrthancJob] = [:]
     var queries: [String: (modality: String, level: QueryLevel, answers: [FakeResource])] = [:]
@@ -162,6 +166,10 @@ public actor FakeOrthanc: OrthancClient {
     public func setEvictJobs(_ evict: Bool) { evictJobs = evict }
     public func setOtherJobs(_ jobs: [OrthancJob]) { otherJobs = jobs }
     public func setUndeliverable(_ instances: Set<String>) { undeliverable = instances }
+    public func setRestarts(duringMoves moves: Bool = false, duringModifies modifies: Bool = false) {
+        restartsDuringMoves = moves
+        restartsDuringModifies = modifies
+    }
     /// Adds or replaces a job, to script what `GET /jobs/{id}` answers.
     public func setJob(_ job: OrthancJob) { jobsByID[job.id] = job }
 
@@ -209,6 +217,18 @@ extension FakeOrthanc {
         return id
     }
 
+    /// What orthanc-raw forgets when it restarts (`SaveJobs: false`): its queries and its jobs.
+    func restart() {
+        queries.removeAll()
+        jobsByID.removeAll()
+    }
+
+    /// A query raw does not hold (any more) answers 404, as Orthanc does.
+    func requireQuery(_ id: String, request: String) throws {
+        guard queries[id] == nil else { return }
+        throw OrthancError(code: .clientError, status: 404, request: request, detail: "Unknown resource")
+    }
+
     func storeQuery(modality: String, level: QueryLevel, answers: [FakeResource]) -> String {
         let id = nextID("query")
         queries[id] = (modality, level, answers)
@@ -233,6 +253,7 @@ extension FakeOrthanc {
         }
         let uids = chosen.map { $0.instance ?? $0.series?.uid ?? $0.study.uid }
         moves.append(Move(modality: query.modality, level: query.level, uids: uids, arrivedInstances: arrived))
+        if restartsDuringMoves { restart() }
         return job
     }
 

@@ -136,6 +136,43 @@ struct ArchivePipelineTests {
         #expect(await orthanc.rawInstanceCount(studyUID: "1.2.3") == 12)
     }
 
+    /// orthanc-raw restarted while a C-MOVE ran (found by scripts/chaos): part of the study arrived, and the move's
+    /// job and raw's queries are gone (404). The top-up of the missing series used the inventory's query, and its 404
+    /// failed the job for good. Now the attempt ends in a retry with the counts, and the next one, querying again,
+    /// moves only the missing series: the study is never pulled whole twice.
+    @Test func queryForgottenByARestartOfRawIsRetriedNotFailed() async throws {
+        let orthanc = FakeOrthanc()
+        await orthanc.setArchive(F.primary, [F.large])
+        await orthanc.setUndeliverable(Set(F.large.series.dropFirst().flatMap(\.instances)))
+        await orthanc.setRestarts(duringMoves: true)
+        let pipeline = F.pipeline(orthanc, try F.configuration())
+        let first = await pipeline.process(F.message, logger: logger)
+        #expect(first.state == .retry, "\(first)")
+        #expect(first.reason?.contains("4 of 12 instances") == true, "\(first)")
+        await orthanc.setRestarts()
+        await orthanc.setUndeliverable([])
+        #expect(await pipeline.process(F.message, logger: logger).state == .succeeded)
+        #expect(await orthanc.rawInstanceCount(studyUID: "1.2.3") == 12)
+        #expect(await orthanc.moves.map(\.level) == [.study, .series, .series])
+    }
+
+    /// orthanc-raw restarted while it tagged the study (found by scripts/chaos): the modify job is gone (404) and
+    /// the files were never rewritten. The job used to succeed, "complete and tagged", with no tag in raw; now
+    /// the tag is read again, the attempt retries, and the next one tags the study.
+    @Test func tagJobForgottenByARestartOfRawIsCheckedNotTrusted() async throws {
+        let orthanc = FakeOrthanc()
+        await orthanc.setArchive(F.primary, [F.study])
+        await orthanc.setRestarts(duringModifies: true)
+        let pipeline = F.pipeline(orthanc, try F.configuration())
+        let first = await pipeline.process(F.message, logger: logger)
+        #expect(first.state == .retry, "\(first)")
+        #expect(await orthanc.raw["raw-1.2.3"]?.project == nil)
+        await orthanc.setRestarts()
+        #expect(await pipeline.process(F.message, logger: logger).succeededStudyIDs == ["raw-1.2.3"])
+        #expect(await orthanc.raw["raw-1.2.3"]?.project == "proj")
+        #expect(await orthanc.moves.count == 1)
+    }
+
     @Test func evictedJobIsJudgedByWhatArrived() async throws {
         let orthanc = FakeOrthanc()
         await orthanc.setArchive(F.primary, [F.study])

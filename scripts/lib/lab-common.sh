@@ -50,7 +50,16 @@ lab_log() { printf 'lab: %s\n' "$*" >&2; }
 # loopback takes about 1 ms instead of 90 ms (docs/lab.md). Off by default:
 # Debian's Orthanc runs with Nagle on. Call it as `lab_dicom_env CMD... &`, so
 # that $! is the server's pid.
+#
+# Descriptors above 2 are closed first: a server must not hold its caller's open files. A Swift test that runs
+# scripts/lab through Foundation's `Process` waits until every holder of the socket it gave the child has closed
+# it, so a server keeping that socket made `scripts/lab start` never return to the test.
 lab_dicom_env() {
+  local fd
+  for fd in /proc/self/fd/*; do
+    fd="${fd##*/}"
+    if ((fd > 2)) && [[ -e "/proc/self/fd/$fd" ]]; then exec {fd}>&-; fi
+  done
   if [[ "${LAB_TCP_NODELAY:-false}" == true ]]; then
     export TCP_NODELAY=1
   fi

@@ -116,8 +116,10 @@ struct RabbitMQTests {
             let received = await counter.received
             if received.count - (await counter.acked) == prefetch { windowFilled += 1 }
             if let last = received.last, received.count > (await counter.acked) {
-                try await consumerChannel.ack(deliveryTag: last.deliveryTag, multiple: true)
+                // Counted as acknowledged before the ack leaves: the broker may deliver the next ones as soon as it
+                // has it, and they must not be counted against the old window.
                 await counter.markAcked(upTo: received.count)
+                try await consumerChannel.ack(deliveryTag: last.deliveryTag, multiple: true)
             }
         }
         try await reader.value
