@@ -91,29 +91,29 @@ extension FakeOrthanc {
     }
 
     public func modifyStudy(id: String, body: ModifyRequest) async throws -> String {
-        try record("POST /studies/\(id)/modify")
-        let state = modifyJobState
-        let job = addJob(state: state, errorDescription: state == .failure ? "modify failed" : nil)
-        if restartsDuringModifies {
-            restart()
-        } else if state == .success, let project = body.replace.first(where: { $0.tag == ProjectTag.projectElement })?.value {
-            raw[id]?.project = project
-        }
+        let (job, project) = try startModify("POST /studies/\(id)/modify", body: body)
+        if let project { raw[id]?.project = project }
         return job
     }
 
     public func modifySeries(id: String, body: ModifyRequest) async throws -> String {
-        try record("POST /series/\(id)/modify")
+        let (job, project) = try startModify("POST /series/\(id)/modify", body: body)
+        if let project, let (study, index) = rawSeries(id) { raw[study]?.series[index].project = project }
+        return job
+    }
+
+    /// Records a `/modify` request and adds its job (in ``modifyJobState``), restarting raw when
+    /// ``restartsDuringModifies``; the project tag the files then take, `nil` when they are not rewritten.
+    private func startModify(_ request: String, body: ModifyRequest) throws -> (job: String, project: String?) {
+        try record(request)
         let state = modifyJobState
         let job = addJob(state: state, errorDescription: state == .failure ? "modify failed" : nil)
         if restartsDuringModifies {
             restart()
-        } else if state == .success, let (study, index) = rawSeries(id),
-            let project = body.replace.first(where: { $0.tag == ProjectTag.projectElement })?.value
-        {
-            raw[study]?.series[index].project = project
+            return (job, nil)
         }
-        return job
+        guard state == .success else { return (job, nil) }
+        return (job, body.replace.first { $0.tag == ProjectTag.projectElement }?.value)
     }
 
     /// raw's study id and the index of the series of a fake series id (`<study id>|<SeriesInstanceUID>`).
