@@ -69,27 +69,3 @@ struct JobRow {
         )
     }
 }
-
-enum JobSQL {
-    /// Unfinished states, as an SQL list (matches the partial indexes of `pixl_imaging_0001`).
-    static let unfinishedStates = Revisions.unfinishedStates
-
-    /// The `study_records` column: JSON with ``StudyRecord``'s stored names (`orthanc_id`, `expected_instances`, …).
-    static func studyRecordsJSON(_ records: [StudyRecord]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        // Plain values always encode.
-        return String(decoding: (try? encoder.encode(records)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    static func studyRecords(_ json: String) -> [StudyRecord]? {
-        // Most rows hold none: skip the decoder for them.
-        guard json != "[]" else { return [] }
-        return try? JSONDecoder().decode([StudyRecord].self, from: Data(json.utf8))
-    }
-
-    /// The `studies` column of rows from before `pixl_imaging_0002`: Orthanc ids.
-    static func studyIDs(_ json: String) -> [String]? {
-        json == "[]" ? [] : try? JSONDecoder().decode([String].self, from: Data(json.utf8))
-    }
-}

@@ -43,9 +43,10 @@ public actor InMemoryJobStore: JobStore {
     }
 
     public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
-        let due = entries.values.filter { dueDate(of: $0).map { $0 <= now } ?? false }
-        // Highest priority first, then oldest.
-        guard var entry = due.min(by: { ($1.job.message.priority, $0.sequence) < ($0.job.message.priority, $1.sequence) }) else { return nil }
+        let due = entries.values.compactMap { entry in dueDate(of: entry).flatMap { $0 <= now ? (entry, $0) : nil } }
+        // Highest priority first, then earliest due, then oldest.
+        guard var entry = due.min(by: { (-$0.0.job.message.priority, $0.1, $0.0.sequence) < (-$1.0.job.message.priority, $1.1, $1.0.sequence) })?.0
+        else { return nil }
         entry.job.state = .inProgress
         entry.job.attempts += 1
         entry.job.updatedAt = now
@@ -96,20 +97,35 @@ public actor InMemoryJobStore: JobStore {
         entries.values.filter { $0.job.message.identity == identity }.max { $0.sequence < $1.sequence }?.job
     }
 
-    public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
-        entries.values
+    public func jobs(matching filter: JobFilter, from start: PageStart, limit: Int) async throws -> JobPage {
+        let newestFirst = entries.values
             .filter { entry in
-                (state == nil || entry.job.state == state) && (project == nil || entry.job.message.projectName == project)
-                    && (before.map { entry.job.createdAt < $0 } ?? true)
+                (filter.state.map { entry.job.state == $0 } ?? true)
+                    && (filter.project.map { entry.job.message.projectName == $0 } ?? true)
+                    && (filter.createdSince.map { entry.job.createdAt >= $0 } ?? true)
+                    && (filter.createdUntil.map { entry.job.createdAt < $0 } ?? true)
             }
             .sorted { ($0.job.createdAt, $0.sequence) > ($1.job.createdAt, $1.sequence) }
-            .prefix(max(0, limit))
-            .map(\.job)
+        func place(_ cursor: JobCursor) -> (Date, Int)? {
+            entries.values.first { Int64($0.sequence) == cursor.position }.map { ($0.job.createdAt, $0.sequence) }
+        }
+        let fetched: [Entry]
+        switch start {
+        case .newest:
+            fetched = Array(newestFirst.prefix(limit + 1))
+        case .olderThan(let cursor):
+            guard let place = place(cursor) else { return JobPage(jobs: [], older: nil, newer: nil) }
+            fetched = Array(newestFirst.filter { ($0.job.createdAt, $0.sequence) < place }.prefix(limit + 1))
+        case .newerThan(let cursor):
+            guard let place = place(cursor) else { return JobPage(jobs: [], older: nil, newer: nil) }
+            fetched = Array(newestFirst.reversed().filter { ($0.job.createdAt, $0.sequence) > place }.prefix(limit + 1))
+        }
+        return JobPage(fetched: fetched.map { ($0.job, JobCursor(position: Int64($0.sequence))) }, limit: limit, start: start)
     }
 
-    public func countsByState() async throws -> [JobState: Int] {
-        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-        for entry in entries.values { counts[entry.job.state, default: 0] += 1 }
+    public func counts() async throws -> JobCounts {
+        var counts = JobCounts()
+        for entry in entries.values { counts.byProject[entry.job.message.projectName, default: [:]][entry.job.state, default: 0] += 1 }
         return counts
     }
 

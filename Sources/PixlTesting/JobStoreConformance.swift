@@ -16,12 +16,15 @@ public enum JobStoreConformance {
         case enqueueDeduplicatesUnfinishedJobs
         case claimsOldestDueFirst
         case claimsHighestPriorityFirst
+        case claimsEarliestDueWithinAPriority
+        case countsFollowEveryWrite
         case retriesAndDeferralsWaitForTheirTime
         case leasesExpireRenewAndRelease
         case recordAppliesTheOutcomeRules
         case refusesForgedClaims
         case aStaleClaimWritesNothing
         case listsNewestFirstWithFilters
+        case pagesByKeysetBothWays
 
         public var testDescription: String { rawValue }
     }
@@ -37,6 +40,9 @@ public enum JobStoreConformance {
         case .refusesForgedClaims: try await refusesForgedClaims(store)
         case .aStaleClaimWritesNothing: try await aStaleClaimWritesNothing(store)
         case .listsNewestFirstWithFilters: try await listsNewestFirstWithFilters(store)
+        case .pagesByKeysetBothWays: try await pagesByKeysetBothWays(store)
+        case .claimsEarliestDueWithinAPriority: try await claimsEarliestDueWithinAPriority(store)
+        case .countsFollowEveryWrite: try await countsFollowEveryWrite(store)
         }
     }
 
@@ -73,7 +79,7 @@ public enum JobStoreConformance {
         #expect(try await store.latestJob(for: message(1).identity) == finished)
         let afterFinish = try await store.enqueue([message(1)], now: t0 + 10)
         #expect(afterFinish[0].isNew && afterFinish[0].job.id != claim.job.id)
-        #expect(try await store.countsByState()[.queued] == 4)
+        #expect(try await store.counts().byState[.queued] == 4)
         #expect(try await store.latestJob(for: message(1).identity)?.id == afterFinish[0].job.id)
         #expect(try await store.latestJob(for: message(9).identity) == nil)
     }
@@ -164,7 +170,7 @@ public enum JobStoreConformance {
             StudyRecord(orthancID: "s2", studyInstanceUID: "1.2.3.2", archive: .local),
         ]
         let partial = [StudyRecord(orthancID: "s1", studyInstanceUID: "1.2.3.1", archive: .primary, expectedInstances: 3, presentInstances: 1)]
-        let ids = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
+        var ids = try await store.enqueue((1...2).map { message($0) }, now: t0).map(\.job.id)
         /// Claims the job `id` at `at` (it must be the only one due).
         func claim(_ id: UUID, at: Date) async throws -> Claim {
             let claim = try #require(try await store.claimNext(now: at, lease: .seconds(5)))
@@ -190,6 +196,7 @@ public enum JobStoreConformance {
         #expect(discarded.studies == partial && discarded.reason == "not found" && discarded.nextAttemptAt == nil)
 
         // A success replaces the studies, even with none.
+        ids.append(try await store.enqueue([message(3)], now: t0 + 21)[0].job.id)
         _ = try await store.record(JobResult(.retry(reason: "x", studies: partial), retryAt: t0 + 30), for: try await claim(ids[2], at: t0 + 22), now: t0 + 23)
         let emptied = try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: try await claim(ids[2], at: t0 + 30), now: t0 + 31)
         #expect(emptied.archive == .local && emptied.studies.isEmpty)
@@ -236,6 +243,58 @@ public enum JobStoreConformance {
         #expect(try await store.claimNext(now: t0 + 100, lease: .seconds(10)) == nil, "a finished job is never claimed again")
     }
 
+    /// Within a priority, the job due first is claimed first, whatever its state; a backlog of jobs not yet due, even at
+    /// a higher priority, never hides a due one.
+    static func claimsEarliestDueWithinAPriority(_ store: some JobStore) async throws {
+        func message(_ index: Int, priority: Int) -> ImagingMessage {
+            var message = Self.message(index)
+            message.priority = priority
+            return message
+        }
+        // Urgent jobs deferred to the night, and a retry due before a job queued later.
+        let urgent = try await store.enqueue((10..<14).map { message($0, priority: 5) }, now: t0).map(\.job.id)
+        let retried = try await store.enqueue([message(1, priority: 1)], now: t0).map(\.job.id)[0]
+        for _ in urgent + [retried] {
+            let claim = try #require(try await store.claimNext(now: t0, lease: .seconds(30)))
+            let result = claim.job.id == retried
+                ? JobResult(.retry(reason: "Orthanc unavailable"), retryAt: t0 + 5)
+                : JobResult(.deferred(until: t0 + 36_000, reason: "outside the window"))
+            try await store.record(result, for: claim, now: t0)
+        }
+        let queuedLater = try await store.enqueue([message(2, priority: 1)], now: t0 + 10)[0].job.id
+        #expect(same(try await store.nextDueDate(), t0 + 5))
+        #expect(try await store.claimNext(now: t0 + 20, lease: .seconds(30))?.job.id == retried)
+        #expect(try await store.claimNext(now: t0 + 20, lease: .seconds(30))?.job.id == queuedLater)
+        #expect(try await store.claimNext(now: t0 + 20, lease: .seconds(30)) == nil)
+        // Both leases end at t0 + 50, before the urgent jobs' time.
+        #expect(same(try await store.nextDueDate(), t0 + 50))
+        #expect(try await store.claimNext(now: t0 + 36_000, lease: .seconds(30))?.job.id == urgent[0])
+    }
+
+    /// The counts by project and state follow enqueues, claims, outcomes, releases and taken-over leases.
+    static func countsFollowEveryWrite(_ store: some JobStore) async throws {
+        func counts() async throws -> [String: [JobState: Int]] {
+            try await store.counts().byProject.mapValues { $0.filter { $0.value != 0 } }
+        }
+        #expect(try await counts().isEmpty)
+        _ = try await store.enqueue([message(1, project: "a"), message(2, project: "a"), message(3, project: "b"), message(1, project: "a")], now: t0)
+        #expect(try await counts() == ["a": [.queued: 2], "b": [.queued: 1]])
+        let first = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
+        let second = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
+        #expect(try await counts() == ["a": [.inProgress: 2], "b": [.queued: 1]])
+        try await store.record(JobResult(.succeeded(archive: .local, orthancIDs: ["s"])), for: first, now: t0 + 1)
+        try await store.release(second, now: t0 + 1)
+        #expect(try await counts() == ["a": [.succeeded: 1, .queued: 1], "b": [.queued: 1]])
+        let third = try #require(try await store.claimNext(now: t0 + 2, lease: .seconds(10)))
+        _ = try #require(try await store.claimNext(now: t0 + 2, lease: .seconds(10)))
+        let takenOver = try #require(try await store.claimNext(now: t0 + 20, lease: .seconds(10)))
+        #expect(takenOver.job.id == third.job.id, "of two expired leases, the older job's is taken over first")
+        try await store.record(JobResult(.deferred(until: t0 + 3600, reason: "window")), for: takenOver, now: t0 + 21)
+        let total = try await store.counts()
+        #expect(total.byState[.deferred] == 1 && total.byState[.succeeded] == 1 && total.byState[.inProgress] == 1)
+        #expect(total.byState.values.reduce(0, +) == 3)
+    }
+
     static func listsNewestFirstWithFilters(_ store: some JobStore) async throws {
         var ids: [UUID] = []
         for index in 0..<6 {
@@ -244,21 +303,61 @@ public enum JobStoreConformance {
         }
         let claim = try #require(try await store.claimNext(now: t0 + 10, lease: .seconds(30)))
         try await store.record(JobResult(.failed(error: "boom")), for: claim, now: t0 + 11)
+        func list(_ filter: JobFilter, limit: Int = 10) async throws -> [UUID] {
+            try await store.jobs(matching: filter, from: .newest, limit: limit).jobs.map(\.id)
+        }
 
-        #expect(try await store.jobs(state: nil, project: nil, limit: 10, before: nil).map(\.id) == ids.reversed())
-        #expect(try await store.jobs(state: nil, project: "even", limit: 10, before: nil).map(\.id) == [ids[4], ids[2], ids[0]])
-        #expect(try await store.jobs(state: .queued, project: "even", limit: 10, before: nil).map(\.id) == [ids[4], ids[2]])
-        #expect(try await store.jobs(state: nil, project: nil, limit: 2, before: nil).map(\.id) == [ids[5], ids[4]])
-        #expect(try await store.jobs(state: nil, project: nil, limit: 2, before: t0 + 4).map(\.id) == [ids[3], ids[2]])
-        #expect(try await store.jobs(state: .failed, project: nil, limit: 10, before: nil).first?.reason == "boom")
+        #expect(try await list(JobFilter()) == ids.reversed())
+        #expect(try await list(JobFilter(project: "even")) == [ids[4], ids[2], ids[0]])
+        #expect(try await list(JobFilter(state: .queued, project: "even")) == [ids[4], ids[2]])
+        #expect(try await list(JobFilter(), limit: 2) == [ids[5], ids[4]])
+        #expect(try await list(JobFilter(createdSince: t0 + 2, createdUntil: t0 + 4)) == [ids[3], ids[2]])
+        #expect(try await list(JobFilter(state: .failed, project: "even", createdSince: t0)) == [ids[0]])
+        #expect(try await store.jobs(matching: JobFilter(state: .failed), from: .newest, limit: 10).jobs.first?.reason == "boom")
 
-        let counts = try await store.countsByState()
-        #expect(counts[.queued] == 5 && counts[.failed] == 1 && counts[.succeeded] == 0)
-        #expect(counts.count == JobState.allCases.count)
+        let counts = try await store.counts()
+        #expect(counts.byState[.queued] == 5 && counts.byState[.failed] == 1 && counts.byState[.succeeded] == 0)
+        #expect(counts.byState.count == JobState.allCases.count)
+        #expect(counts.byProject["even"]?[.failed] == 1 && counts.byProject["odd"]?[.queued] == 3)
 
         // Every message field and the creation time come back as stored.
         let job = try #require(try await store.job(id: ids[3]))
         #expect(job.message == message(3, project: "odd"))
         #expect(same(job.createdAt, t0 + 3))
+    }
+
+    /// Pages follow one another without gap or repeat, older and newer, also through jobs created at the same instant
+    /// (one batch) and with a filter; a cursor that names no job gives an empty page.
+    static func pagesByKeysetBothWays(_ store: some JobStore) async throws {
+        var newestFirst: [UUID] = []
+        for batch in 0..<4 {
+            let jobs = try await store.enqueue((0..<5).map { message(batch * 5 + $0, project: $0 == 0 ? "rare" : "common") }, now: t0 + Double(batch))
+            newestFirst = jobs.map(\.job.id).reversed() + newestFirst
+        }
+        var older: [UUID] = []
+        var page = try await store.jobs(matching: JobFilter(), from: .newest, limit: 3)
+        #expect(page.newer == nil)
+        older += page.jobs.map(\.id)
+        while let cursor = page.older {
+            page = try await store.jobs(matching: JobFilter(), from: .olderThan(cursor), limit: 3)
+            #expect(page.newer != nil)
+            older += page.jobs.map(\.id)
+        }
+        #expect(older == newestFirst)
+
+        // Back from the oldest page: each newer page is again newest first.
+        var newer: [UUID] = page.jobs.map(\.id)
+        while let cursor = page.newer {
+            page = try await store.jobs(matching: JobFilter(), from: .newerThan(cursor), limit: 3)
+            newer = page.jobs.map(\.id) + newer
+        }
+        #expect(newer == newestFirst)
+
+        let rare = try await store.jobs(matching: JobFilter(project: "rare"), from: .newest, limit: 2)
+        #expect(rare.jobs.map(\.id) == [newestFirst[4], newestFirst[9]])
+        let rest = try await store.jobs(matching: JobFilter(project: "rare"), from: .olderThan(try #require(rare.older)), limit: 2)
+        #expect(rest.jobs.map(\.id) == [newestFirst[14], newestFirst[19]] && rest.older == nil)
+        let nowhere = try await store.jobs(matching: JobFilter(), from: .olderThan(JobCursor(position: 1_000_000)), limit: 3)
+        #expect(nowhere.jobs.isEmpty && nowhere.older == nil)
     }
 }

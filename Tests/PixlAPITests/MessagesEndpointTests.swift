@@ -92,9 +92,20 @@ struct MessagesEndpointTests {
             let jobs = try #require(object["jobs"] as? [[String: Any]])
             #expect(jobs.count == 2)
             #expect(jobs.map { $0["created_at"] as? String } == ["2023-11-14T22:13:23.000000Z", "2023-11-14T22:13:22.000000Z"])
+            #expect(object["previous"] is NSNull)
             let next = try #require(object["next"] as? String)
             let second = try APITestSupport.object(String(buffer: try await client.execute(uri: next, method: .get).body))
-            #expect((second["jobs"] as? [[String: Any]])?.count == 2)
+            let secondJobs = try #require(second["jobs"] as? [[String: Any]])
+            #expect(secondJobs.map { $0["created_at"] as? String } == ["2023-11-14T22:13:21.000000Z", "2023-11-14T22:13:20.000000Z"])
+            // The project's four jobs fill two pages exactly: no third page, and the way back leads to the first.
+            #expect(second["next"] is NSNull)
+            let previous = try #require(second["previous"] as? String)
+            let back = try APITestSupport.object(String(buffer: try await client.execute(uri: previous, method: .get).body))
+            #expect((back["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == jobs.map { $0["id"] as? String })
+            let window = try APITestSupport.object(
+                String(buffer: try await client.execute(uri: "/messages?since=2023-11-14T22:13:21Z&until=2023-11-14T22:13:23Z", method: .get).body)
+            )
+            #expect((window["jobs"] as? [[String: Any]])?.map { $0["created_at"] as? String } == ["2023-11-14T22:13:22.000000Z", "2023-11-14T22:13:21.000000Z"])
             let last = try APITestSupport.object(String(buffer: try await client.execute(uri: "/messages?state=queued&limit=10", method: .get).body))
             #expect((last["jobs"] as? [[String: Any]])?.count == 5)
             #expect(last["next"] is NSNull)
@@ -106,7 +117,9 @@ struct MessagesEndpointTests {
     @Test(arguments: [
         ("/messages/not-a-uuid", 422), ("/messages/7d0f5a8e-0000-4000-8000-000000000000", 404),
         ("/messages?state=bogus", 422), ("/messages?limit=0", 422), ("/messages?limit=abc", 422), ("/messages?limit=100000", 422),
-        ("/messages?before=yesterday", 422),
+        ("/messages?before=yesterday", 422), ("/messages?before=2023-11-14T22:13:23Z", 422), ("/messages?after=-1", 422),
+        ("/messages?before=1&after=2", 422), ("/messages?since=yesterday", 422), ("/messages?until=1e3", 422),
+        ("/messages?before=9999999999999999999", 422),
     ])
     func badJobQueries(uri: String, status: Int) async throws {
         let app = try APITestSupport.makeApplication()
@@ -217,6 +230,8 @@ struct MessagesEndpointTests {
             let status = try APITestSupport.object(String(buffer: response.body))
             #expect((status["counts"] as? [String: Int])?["queued"] == 1)
             #expect((status["counts"] as? [String: Int])?["failed"] == 0)
+            let projects = try #require(status["projects"] as? [String: [String: Int]])
+            #expect(projects.keys.sorted() == ["test-project"] && projects["test-project"]?["queued"] == 1)
             #expect(status["rate"] as? Double == 2.5)
             #expect(status["in_flight"] as? Int == 3)
             #expect(status["max_in_flight"] as? Int == 5)

@@ -24,8 +24,8 @@ struct StoreDeadlineTests {
         func release(_ claim: Claim, now: Date) async throws { try await stall() as Void }
         func job(id: UUID) async throws -> Job? { try await stall() }
         func latestJob(for identity: ImagingMessage.Identity) async throws -> Job? { try await stall() }
-        func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] { try await stall() }
-        func countsByState() async throws -> [JobState: Int] { try await stall() }
+        func jobs(matching filter: JobFilter, from start: PageStart, limit: Int) async throws -> JobPage { try await stall() }
+        func counts() async throws -> JobCounts { try await stall() }
         func ping() async throws { try await stall() as Void }
         func nextDueDate() async throws -> Date? { try await stall() }
     }

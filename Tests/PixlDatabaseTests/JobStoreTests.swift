@@ -24,7 +24,7 @@ enum StoreScenarios {
                 var batch = (0..<10).map { message($0) }
                 batch[7].projectName = ""
                 await #expect(throws: (any Error).self) { try await store.enqueue(batch, now: t0) }
-                #expect(try await store.countsByState().values.reduce(0, +) == 0)
+                #expect(try await store.counts().byState.values.reduce(0, +) == 0)
                 // The store is still usable.
                 #expect(try await store.enqueue([message(1)], now: t0).count == 1)
             }
@@ -49,6 +49,7 @@ enum StoreScenarios {
             try await db.withStore { (store: any JobStore) async throws -> Void in
                 let job = try #require(try await store.job(id: id))
                 #expect(job.message.priority == 1 && job.state == .queued)
+                #expect(try await store.counts().byProject == ["proj": [.queued: 1]], "pixl_imaging_0003 counts the rows it finds")
                 #expect(try await store.claimNext(now: Date(), lease: .seconds(30))?.job.id == id)
             }
         }

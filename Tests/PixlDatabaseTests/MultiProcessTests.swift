@@ -34,9 +34,8 @@ enum MultiProcessScenarios {
             #expect(claimedLists.allSatisfy { !$0.isEmpty }, "claims per process: \(claimedLists.map(\.count))")
 
             try await db.withStore { (store: any JobStore) async throws -> Void in
-                let counts = try await store.countsByState()
-                #expect(counts[.succeeded] == jobs)
-                #expect(try await store.jobs(state: .succeeded, project: nil, limit: jobs, before: nil).allSatisfy { $0.attempts == 1 })
+                #expect(try await store.counts().byState[.succeeded] == jobs)
+                #expect(try await store.jobs(matching: JobFilter(state: .succeeded), from: .newest, limit: jobs).jobs.allSatisfy { $0.attempts == 1 })
             }
         }
     }
@@ -79,7 +78,7 @@ enum MultiProcessScenarios {
             #expect(!writer.outputLines.contains { $0.hasPrefix("enqueued") }, "the batch finished before the kill: raise count")
 
             try await db.withStore { (store: any JobStore) async throws -> Void in
-                #expect(try await store.countsByState().values.reduce(0, +) == 0)
+                #expect(try await store.counts().byState.values.reduce(0, +) == 0)
                 #expect(try await store.enqueue([message(1)], now: Date()).first?.isNew == true)
             }
         }

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from datetime import datetime
 
+from markdown_block import replace_block
+
 out, studies, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 
@@ -129,11 +131,5 @@ plot '{data}' using 1:2 with linespoints title 'limit (bare REST client)', '{dat
 """, text=True, check=True)
 
 block = "\n".join(lines)
-text = open(target).read() if os.path.exists(target) else "# Benchmarks\n"
-begin, end = "<!-- scripts/bench:begin -->", "<!-- scripts/bench:end -->"
-if begin in text:
-    text = text[:text.index(begin)] + begin + "\n" + block + "\n" + end + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip() + "\n\n" + begin + "\n" + block + "\n" + end + "\n"
-open(target, "w").write(text)
+replace_block(target, "scripts/bench", block)
 print(block)

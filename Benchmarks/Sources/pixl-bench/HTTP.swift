@@ -16,6 +16,13 @@ struct ServiceClient {
         return try JSONSerialization.jsonObject(with: Data(buffer: body), options: [.fragmentsAllowed])
     }
 
+    /// GETs `path` and reads the whole answer without parsing it: what a latency figure times.
+    func fetch(_ path: String) async throws {
+        let response = try await http.execute(HTTPClientRequest(url: base + path), timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 256 << 20)
+        guard response.status == .ok else { throw BenchError("GET \(path) answered \(response.status.code)") }
+    }
+
     /// Posts raw JSON to `/messages`; returns the job ids.
     func postMessages(_ json: Data) async throws -> [String] {
         var request = HTTPClientRequest(url: base + "/messages")

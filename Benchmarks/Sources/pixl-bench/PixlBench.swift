@@ -6,6 +6,9 @@ struct PixlBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pixl-bench",
         abstract: "Benchmark helpers for scripts/bench.",
-        subcommands: [LimitCommand.self, ServiceRunCommand.self, IntakeCommand.self, CompletenessCommand.self]
+        subcommands: [
+            LimitCommand.self, ServiceRunCommand.self, IntakeCommand.self, CompletenessCommand.self, ScaleFillCommand.self, ScaleStoreCommand.self,
+            ScaleServiceCommand.self,
+        ]
     )
 }

@@ -17,7 +17,7 @@ struct MetricsController<Store: JobStore, C: Clock<Duration>> {
 
     @Sendable func scrape(_ request: Request, context: APIContext) async throws -> Response {
         // A store that does not answer (in time) must not hide the other metrics.
-        if let counts = try? await deadline.run({ try await store.countsByState() }) {
+        if let counts = try? await deadline.run({ try await store.counts().byState }) {
             metrics.setJobCounts(counts, waiting: counts.waiting)
         }
         metrics.setRate(await rateGate.rate)

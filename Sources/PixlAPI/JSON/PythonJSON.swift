@@ -6,17 +6,41 @@ public import PixlCore
 enum PythonJSON {
     /// Parses a body as `json.loads` does.
     static func parse(_ body: [UInt8]) throws(PythonJSONError) -> JSONValue {
-        try parseBatch(body).value
-    }
-
-    /// Parses a body as `json.loads` does, returning its items (``JSONParser/parseBatch(_:options:itemOptions:)``).
-    static func parseBatch(_ body: [UInt8], itemOptions: JSONParser.Options? = nil) throws(PythonJSONError) -> JSONParser.Batch {
-        // json.loads decodes the bytes before it parses them.
-        guard String(validating: body, as: UTF8.self) != nil else { throw PythonJSONError(message: "Invalid UTF-8", position: 0) }
+        try checkUTF8(body)
         do {
-            return try JSONParser.parseBatch(body, options: .python, itemOptions: itemOptions)
+            return try JSONParser.parse(body, options: .python)
         } catch {
             throw PythonJSONError(error)
+        }
+    }
+
+    /// Reads a body as `json.loads` does, handing on each item as soon as it is read
+    /// (``JSONParser/forEachItem(of:options:itemOptions:_:)``).
+    @discardableResult
+    static func forEachItem(
+        of body: [UInt8],
+        itemOptions: JSONParser.Options? = nil,
+        _ handle: @escaping (JSONParser.Batch.Item) -> Void
+    ) throws(PythonJSONError) -> JSONParser.Batch.Shape {
+        try checkUTF8(body)
+        do {
+            return try JSONParser.forEachItem(of: body, options: .python, itemOptions: itemOptions, handle)
+        } catch {
+            throw PythonJSONError(error)
+        }
+    }
+
+    /// json.loads decodes the bytes before it parses them: invalid UTF-8 anywhere is its first error. Checked scalar by
+    /// scalar, without making a String of the body.
+    private static func checkUTF8(_ body: [UInt8]) throws(PythonJSONError) {
+        var bytes = body.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid: continue
+            case .emptyInput: return
+            case .error: throw PythonJSONError(message: "Invalid UTF-8", position: 0)
+            }
         }
     }
 }

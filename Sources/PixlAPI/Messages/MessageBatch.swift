@@ -3,7 +3,8 @@ import PixlCore
 
 /// The body of `POST /messages`: one message object, or an array of them (SPEC §4).
 enum MessageBatch {
-    /// Parses the body once and decodes each message from its parsed value.
+    /// Reads the body once, decoding each message as soon as its value is read and keeping only the messages: a batch
+    /// of 10,000 costs its body and its messages in memory, never the whole document's parsed values.
     ///
     /// The body as a whole is read as PIXL's FastAPI reads it (Python's `json.loads`); each message is held
     /// to ``JSONParser/Options/message`` as when it arrives alone, so a duplicate key, a lone surrogate or
@@ -17,36 +18,41 @@ enum MessageBatch {
     ///   every message that cannot be decoded; 413 beyond `maxBatchSize`.
     static func decode(_ body: [UInt8], maxBatchSize: Int) throws(APIError) -> [ImagingMessage] {
         guard !body.isEmpty else { throw APIError(.unprocessableContent, "The body is empty: send one message object or an array of them") }
-        let batch: JSONParser.Batch
+        var messages: [ImagingMessage] = []
+        var problems: [(index: Int, error: MessageDecodingError)] = []
+        var count = 0
+        var singleIsObject = false
+        let shape: JSONParser.Batch.Shape
         do {
-            batch = try PythonJSON.parseBatch(body, itemOptions: .message)
+            shape = try PythonJSON.forEachItem(of: body, itemOptions: .message) { item in
+                defer { count += 1 }
+                // Beyond the limit the rest is only read through (a 413 follows, or a 400 if it is not JSON).
+                guard count < maxBatchSize else { return }
+                if case .object = item.value { singleIsObject = true }
+                do throws(MessageDecodingError) {
+                    if let violation = item.violation { throw MessageDecodingError(violation) }
+                    messages.append(try MessageDecoder.decode(item.value))
+                } catch {
+                    problems.append((count, error))
+                }
+            }
         } catch {
             throw APIError(.badRequest, "The body is not valid JSON: \(error.message) at character \(error.position)")
         }
-        let isArray: Bool
-        switch batch.value {
-        case .array(let elements):
-            guard !elements.isEmpty else { throw APIError(.unprocessableContent, "The array holds no messages") }
-            guard elements.count <= maxBatchSize else {
-                throw APIError(.contentTooLarge, "At most \(maxBatchSize) messages per request (had \(elements.count))")
+        switch shape {
+        case .array:
+            guard count > 0 else { throw APIError(.unprocessableContent, "The array holds no messages") }
+            guard count <= maxBatchSize else {
+                throw APIError(.contentTooLarge, "At most \(maxBatchSize) messages per request (had \(count))")
             }
-            isArray = true
-        case .object:
-            isArray = false
-        default:
-            throw APIError(.unprocessableContent, "The body must be a message object or an array of message objects")
-        }
-        var messages: [ImagingMessage] = []
-        var problems: [JSONValue] = []
-        for (index, item) in batch.items.enumerated() {
-            do throws(MessageDecodingError) {
-                if let violation = item.violation { throw MessageDecodingError(violation) }
-                messages.append(try MessageDecoder.decode(item.value))
-            } catch {
-                problems.append(problem(error, index: isArray ? index : nil))
+        case .single:
+            guard singleIsObject else {
+                throw APIError(.unprocessableContent, "The body must be a message object or an array of message objects")
             }
         }
-        guard problems.isEmpty else { throw APIError(status: .unprocessableContent, detail: .array(problems)) }
+        guard problems.isEmpty else {
+            throw APIError(status: .unprocessableContent, detail: .array(problems.map { problem($0.error, index: shape == .array ? $0.index : nil) }))
+        }
         return messages
     }
 

@@ -24,19 +24,20 @@ public struct JSONParser {
     private var rootDepth = 0
     /// The key of the root object's member being parsed, reported with errors.
     private var rootKey: String?
-    /// The batch items read so far, and about the current one: its first byte, the options it is checked
+    /// Where each batch item goes once read; and about the current one: its first byte, the options it is checked
     /// against (`nil` outside an item) and the first fault they refuse.
-    private var items: [Batch.Item] = []
+    private var onItem: ((Batch.Item) -> Void)?
     private var itemStart = 0
     private var itemRules: Options?
     private var itemViolation: JSONParseError?
 
     // MARK: Initialization
 
-    private init(bytes: [UInt8], options: Options, itemOptions: Options?) {
+    private init(bytes: [UInt8], options: Options, itemOptions: Options?, onItem: ((Batch.Item) -> Void)? = nil) {
         self.bytes = bytes
         self.options = options
         self.itemOptions = itemOptions
+        self.onItem = onItem
     }
 
     // MARK: Methods
@@ -49,7 +50,7 @@ public struct JSONParser {
     /// - Throws: ``JSONParseError`` at the first fault.
     public static func parse(_ document: some Collection<UInt8>, options: Options) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: Array(document), options: options, itemOptions: nil)
-        return try parser.parseDocument(asBatch: false)
+        return try parser.parseDocument()
     }
 
     /// Parses a document holding one value or an array of values, returning each item with its byte range.
@@ -69,34 +70,69 @@ public struct JSONParser {
         options: Options,
         itemOptions: Options? = nil
     ) throws(JSONParseError) -> Batch {
-        var parser = JSONParser(bytes: Array(document), options: options, itemOptions: itemOptions)
-        let value = try parser.parseDocument(asBatch: true)
-        return Batch(value: value, items: parser.items)
+        var items: [Batch.Item] = []
+        let shape = try forEachItem(of: document, options: options, itemOptions: itemOptions) { items.append($0) }
+        return Batch(value: shape == .array ? .array(items.map(\.value)) : items[0].value, items: items)
     }
 
-    private mutating func parseDocument(asBatch: Bool) throws(JSONParseError) -> JSONValue {
-        let hasByteOrderMark = bytes.starts(with: [0xEF, 0xBB, 0xBF])
-        if hasByteOrderMark {
-            guard options.byteOrderMark == .skip else { throw error(.byteOrderMark, at: 0) }
-            position = 3
-            textStart = 3
-        }
+    /// Reads a batch as ``parseBatch(_:options:itemOptions:)`` does, handing each item to `body` as soon as it is read
+    /// and keeping none: what a batch of 10,000 messages costs in memory is one message's value at a time.
+    /// - Returns: whether the document is an array (each element an item, `body` called once per element, maybe
+    ///   never) or a single value (the one item).
+    /// - Throws: ``JSONParseError`` at the first fault that `options` refuse; `body` has seen the items before it.
+    @discardableResult
+    public static func forEachItem(
+        of document: some Collection<UInt8>,
+        options: Options,
+        itemOptions: Options? = nil,
+        _ body: @escaping (Batch.Item) -> Void
+    ) throws(JSONParseError) -> Batch.Shape {
+        var parser = JSONParser(bytes: Array(document), options: options, itemOptions: itemOptions, onItem: body)
+        return try parser.parseBatchDocument()
+    }
+
+    private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        try skipByteOrderMark()
         skipWhitespace()
-        let value: JSONValue
-        if asBatch, peek() == UInt8(ascii: "[") {
-            value = try parseArray(asBatch: true)
-        } else if asBatch {
+        let value = try parseValue(followedBy: nil)
+        try expectEnd()
+        return value
+    }
+
+    /// A batch: an array whose elements are the items, or a single value that is the one item.
+    private mutating func parseBatchDocument() throws(JSONParseError) -> Batch.Shape {
+        let hasByteOrderMark = try skipByteOrderMark()
+        skipWhitespace()
+        let shape: Batch.Shape
+        if peek() == UInt8(ascii: "[") {
+            try parseBatchArray()
+            shape = .array
+        } else {
             // Not an array: the document is the batch's one item, byte order mark included.
             beginItem(at: 0)
             if hasByteOrderMark, itemRules?.byteOrderMark == .refuse { record(.byteOrderMark, at: 0) }
-            value = try parseValue(followedBy: nil)
+            let value = try parseValue(followedBy: nil)
             endItem(value, bytes: 0..<bytes.count)
-        } else {
-            value = try parseValue(followedBy: nil)
+            shape = .single
         }
+        try expectEnd()
+        return shape
+    }
+
+    /// Skips a byte order mark where the options allow one; returns whether there was one.
+    @discardableResult
+    private mutating func skipByteOrderMark() throws(JSONParseError) -> Bool {
+        guard bytes.starts(with: [0xEF, 0xBB, 0xBF]) else { return false }
+        guard options.byteOrderMark == .skip else { throw error(.byteOrderMark, at: 0) }
+        position = 3
+        textStart = 3
+        return true
+    }
+
+    /// Nothing but whitespace may follow the document's value.
+    private mutating func expectEnd() throws(JSONParseError) {
         skipWhitespace()
         guard position == bytes.count else { throw error(.trailingData) }
-        return value
     }
 
     /// A value; `next` is what the grammar wants after it (`nil`: the end of the document).
@@ -104,7 +140,7 @@ public struct JSONParser {
         guard let byte = peek() else { throw expected(.value) }
         switch byte {
         case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray(asBatch: false)
+        case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): return try literal("true", .bool(true))
         case UInt8(ascii: "f"): return try literal("false", .bool(false))
@@ -152,20 +188,31 @@ public struct JSONParser {
         }
     }
 
-    /// An array; with `asBatch`, the document's, whose elements are the batch items.
-    private mutating func parseArray(asBatch: Bool) throws(JSONParseError) -> JSONValue {
+    /// An array value.
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
         let isEmpty = try enterContainer(closedBy: UInt8(ascii: "]"))
         defer { depth -= 1 }
         if isEmpty { return .array([]) }
         var elements: [JSONValue] = []
         while true {
             skipWhitespace()
-            let start = position
-            if asBatch { beginItem(at: start) }
-            let value = try parseValue(followedBy: .commaOrArrayEnd)
-            if asBatch { endItem(value, bytes: start..<position) }
-            elements.append(value)
+            elements.append(try parseValue(followedBy: .commaOrArrayEnd))
             if try closes(UInt8(ascii: "]"), inObject: false) { return .array(elements) }
+        }
+    }
+
+    /// The batch's array: each element is an item, handed on as soon as it is read.
+    private mutating func parseBatchArray() throws(JSONParseError) {
+        let isEmpty = try enterContainer(closedBy: UInt8(ascii: "]"))
+        defer { depth -= 1 }
+        if isEmpty { return }
+        while true {
+            skipWhitespace()
+            let start = position
+            beginItem(at: start)
+            let value = try parseValue(followedBy: .commaOrArrayEnd)
+            endItem(value, bytes: start..<position)
+            if try closes(UInt8(ascii: "]"), inObject: false) { return }
         }
     }
 
@@ -290,7 +337,7 @@ public struct JSONParser {
     }
 
     private mutating func endItem(_ value: JSONValue, bytes range: Range<Int>) {
-        items.append(Batch.Item(value: value, bytes: range, violation: itemViolation))
+        onItem?(Batch.Item(value: value, bytes: range, violation: itemViolation))
         itemRules = nil
         rootDepth = 0
     }
@@ -316,6 +363,12 @@ public struct JSONParser {
 extension JSONParser {
     /// A document read as one value or an array of values: the items of ``JSONParser/parseBatch(_:options:itemOptions:)``.
     public struct Batch: Sendable {
+        /// Whether a batch document is an array of items or a single one.
+        public enum Shape: Sendable, Hashable {
+            case array
+            case single
+        }
+
         public var value: JSONValue
         /// The array's elements, or the document itself when it is not an array.
         public var items: [Item]

@@ -78,9 +78,10 @@ public protocol JobStore: Sendable {
     /// unfinished job, that job is returned instead of a new one.
     func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob]
 
-    /// Claims the due job of highest priority, then the oldest (queued, or retry/deferred whose time has come, or in
-    /// progress with an expired lease), marks it in progress with a lease until `now + lease` under a new token, and
-    /// counts an attempt. Never hands the same job to two callers at once.
+    /// Claims the due job of highest priority, then the earliest due, then the oldest (queued, due since it was created;
+    /// retry/deferred whose time has come; in progress with an expired lease), found by at most one index seek per
+    /// priority; marks it in progress with a lease until `now + lease` under a new token, and counts an attempt. Never
+    /// hands the same job to two callers at once.
     func claimNext(now: Date, lease: Duration) async throws -> Claim?
 
     /// Extends the lease of a claimed job.
@@ -103,14 +104,17 @@ public protocol JobStore: Sendable {
     /// again after its job finished finds that job instead of making a new one.
     func latestJob(for identity: ImagingMessage.Identity) async throws -> Job?
 
-    /// Jobs newest first, filtered by state and project, at most `limit`, created before `before` when given.
-    func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job]
+    /// At most `limit` jobs matching `filter`, newest first (creation time, then insertion order), from `start`: a keyset
+    /// page, found by an index seek whatever the size of the store.
+    func jobs(matching filter: JobFilter, from start: PageStart, limit: Int) async throws -> JobPage
 
-    func countsByState() async throws -> [JobState: Int]
+    /// Jobs per project and state, from counts the store keeps with its writes (never by counting rows).
+    func counts() async throws -> JobCounts
 
     /// Answers when the store can be read (the database is reachable): for readiness probes.
     func ping() async throws
 
-    /// The earliest time a waiting job becomes due (`nil` when none waits), so workers sleep until then.
+    /// The earliest time a waiting job becomes due (`nil` when none waits), so workers sleep until then: an index seek
+    /// per priority, whatever the backlog.
     func nextDueDate() async throws -> Date?
 }

@@ -31,6 +31,7 @@ public enum Revisions {
         addPseudoPatientIDColumnToImageTable,
         createImagingJobTable,
         addPriorityStudyRecordsAndClaims,
+        addDueTimeKeysetIndexesAndCounts,
     ]
 
     /// PIXL's own head revision: the last one PIXL's Python tools know.
@@ -159,5 +160,108 @@ public enum Revisions {
             // The newest job of an identity, finished or not (a message delivered again).
             "CREATE INDEX ix_imaging_job_identity_any ON \(t.imagingJob) (project_name, mrn, accession_number, study_uid, seq)",
         ]
+    }
+
+    /// What keeps every request independent of the backlog (a million-job cohort costs what ten jobs cost):
+    ///
+    /// - `due_at`, when a job is next due (queued: since it was created; retry and deferred: its next attempt; in
+    ///   progress: when its lease runs out; finished: never), derived by the database from the state so that no write
+    ///   can forget it, and indexed by priority, so a claim and "when is the next job due" are one seek per priority;
+    /// - listing indexes ending in (created_at, seq), the listing's order, so a keyset page, filtered by state, project
+    ///   or creation time, is a seek and a short range read;
+    /// - `imaging_job_count`, jobs per project and state, kept by triggers in the same transaction as every write, so
+    ///   `/status` reads a few rows instead of counting a million. PostgreSQL's triggers run once per statement on the
+    ///   statement's changed rows (a batch of 10,000 is one upsert per project) and take the counters' row locks in one
+    ///   order, so concurrent writers cannot deadlock on them; SQLite's run per row inside the single writer.
+    static let addDueTimeKeysetIndexesAndCounts = Revision(
+        id: "pixl_imaging_0003",
+        summary: "Add due time, keyset listing indexes and job counts"
+    ) { dialect, t in
+        let dueAt = """
+            CASE state WHEN 'queued' THEN created_at WHEN 'retry' THEN next_attempt_at WHEN 'deferred' THEN next_attempt_at \
+            WHEN 'in_progress' THEN lease_expires_at END
+            """
+        let counts = t.qualified("imaging_job_count")
+        var statements = [
+            dialect == .postgres
+                ? "ALTER TABLE \(t.imagingJob) ADD COLUMN due_at TIMESTAMP WITH TIME ZONE GENERATED ALWAYS AS (\(dueAt)) STORED"
+                // SQLite adds only virtual generated columns to an existing table; an index stores the value.
+                : "ALTER TABLE \(t.imagingJob) ADD COLUMN due_at DATETIME GENERATED ALWAYS AS (\(dueAt)) VIRTUAL",
+            "DROP INDEX \(t.qualified("ix_imaging_job_claim"))",
+            "CREATE INDEX ix_imaging_job_due ON \(t.imagingJob) (priority, due_at, seq) WHERE due_at IS NOT NULL",
+            // ix_imaging_job_identity_any serves the enqueue's lookup of unfinished identical jobs as well.
+            "DROP INDEX \(t.qualified("ix_imaging_job_identity"))",
+            "DROP INDEX \(t.qualified("ix_imaging_job_created"))",
+            "DROP INDEX \(t.qualified("ix_imaging_job_state_created"))",
+            "DROP INDEX \(t.qualified("ix_imaging_job_project_created"))",
+            "CREATE INDEX ix_imaging_job_listing ON \(t.imagingJob) (created_at, seq)",
+            "CREATE INDEX ix_imaging_job_state_listing ON \(t.imagingJob) (state, created_at, seq)",
+            "CREATE INDEX ix_imaging_job_project_listing ON \(t.imagingJob) (project_name, created_at, seq)",
+            "CREATE INDEX ix_imaging_job_project_state_listing ON \(t.imagingJob) (project_name, state, created_at, seq)",
+            """
+            CREATE TABLE \(counts) (
+                project_name VARCHAR NOT NULL,
+                state VARCHAR(16) NOT NULL,
+                jobs BIGINT NOT NULL,
+                CONSTRAINT imaging_job_count_pkey PRIMARY KEY (project_name, state)
+            )
+            """,
+            "INSERT INTO \(counts) (project_name, state, jobs) SELECT project_name, state, COUNT(*) FROM \(t.imagingJob) GROUP BY project_name, state",
+        ]
+        switch dialect {
+        case .postgres:
+            // One function per event: each adds the statement's changed rows (+1 new, -1 old) to the counters.
+            let upsert = { (changes: String) in
+                """
+                INSERT INTO \(counts) AS c (project_name, state, jobs)
+                SELECT project_name, state, SUM(delta) FROM (\(changes)) AS changes
+                GROUP BY project_name, state HAVING SUM(delta) <> 0
+                ORDER BY project_name, state
+                ON CONFLICT (project_name, state) DO UPDATE SET jobs = c.jobs + EXCLUDED.jobs
+                """
+            }
+            let changes: [(event: String, transition: String, rows: String)] = [
+                ("INSERT", "NEW TABLE AS new_rows", "SELECT project_name, state, 1 AS delta FROM new_rows"),
+                (
+                    "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                    "SELECT project_name, state, 1 AS delta FROM new_rows UNION ALL SELECT project_name, state, -1 FROM old_rows"
+                ),
+                ("DELETE", "OLD TABLE AS old_rows", "SELECT project_name, state, -1 AS delta FROM old_rows"),
+            ]
+            for change in changes {
+                let function = t.qualified("imaging_job_count_\(change.event.lowercased())")
+                statements.append("""
+                    CREATE FUNCTION \(function)() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        \(upsert(change.rows));
+                        RETURN NULL;
+                    END $$
+                    """)
+                statements.append("""
+                    CREATE TRIGGER imaging_job_count_\(change.event.lowercased()) AFTER \(change.event) ON \(t.imagingJob)
+                    REFERENCING \(change.transition) FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
+                    """)
+            }
+        case .sqlite:
+            let add = { (row: String) in
+                """
+                INSERT INTO \(counts) (project_name, state, jobs) VALUES (\(row).project_name, \(row).state, 1)
+                    ON CONFLICT (project_name, state) DO UPDATE SET jobs = jobs + 1;
+                """
+            }
+            let remove = { (row: String) in
+                "UPDATE \(counts) SET jobs = jobs - 1 WHERE project_name = \(row).project_name AND state = \(row).state;"
+            }
+            statements += [
+                "CREATE TRIGGER imaging_job_count_insert AFTER INSERT ON \(t.imagingJob) BEGIN \(add("NEW")) END",
+                """
+                CREATE TRIGGER imaging_job_count_update AFTER UPDATE OF state, project_name ON \(t.imagingJob)
+                WHEN OLD.state IS NOT NEW.state OR OLD.project_name IS NOT NEW.project_name
+                BEGIN \(remove("OLD")) \(add("NEW")) END
+                """,
+                "CREATE TRIGGER imaging_job_count_delete AFTER DELETE ON \(t.imagingJob) BEGIN \(remove("OLD")) END",
+            ]
+        }
+        return statements
     }
 }

@@ -136,26 +136,13 @@ public struct PostgresJobStore: JobStore {
     }
 
     public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
-        let leaseEnd = now.addingTimeInterval(lease.seconds)
         let token = UUID()
-        let rows = try await client.query(
-            """
-            UPDATE \(unescaped: table)
-            SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = \(leaseEnd), lease_token = \(token),
-                next_attempt_at = NULL, updated_at = \(now), started_at = \(now)
-            WHERE id = (
-                SELECT id FROM \(unescaped: table)
-                WHERE state IN \(unescaped: JobSQL.unfinishedStates)
-                  AND (state = 'queued'
-                       OR (state IN ('retry', 'deferred') AND next_attempt_at <= \(now))
-                       OR (state = 'in_progress' AND lease_expires_at <= \(now)))
-                ORDER BY priority DESC, seq
-                LIMIT 1
-                FOR UPDATE SKIP LOCKED)
-            RETURNING \(unescaped: Self.columns)
-            """,
-            logger: logger
-        )
+        var binds = PostgresBindings(capacity: 3)
+        binds.append(now)
+        binds.append(now.addingTimeInterval(lease.seconds))
+        binds.append(token)
+        let sql = JobSQL.claim(table: table, columns: Self.columns, locking: "FOR UPDATE SKIP LOCKED", placeholder: Self.placeholder)
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         return try await Self.firstJob(rows).map { Claim(job: $0, token: token) }
     }
 
@@ -219,28 +206,29 @@ public struct PostgresJobStore: JobStore {
         return try await Self.firstJob(rows)
     }
 
-    public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
-        let rows = try await client.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM \(unescaped: table)
-            WHERE (\(state?.rawValue)::varchar IS NULL OR state = \(state?.rawValue))
-              AND (\(project)::varchar IS NULL OR project_name = \(project))
-              AND (\(before)::timestamptz IS NULL OR created_at < \(before))
-            ORDER BY created_at DESC, seq DESC
-            LIMIT \(max(0, limit))
-            """,
-            logger: logger
-        )
-        var jobs: [Job] = []
-        for try await row in rows { jobs.append(try Self.job(row)) }
-        return jobs
+    public func jobs(matching filter: JobFilter, from start: PageStart, limit: Int) async throws -> JobPage {
+        let statement = JobSQL.listing(table: table, columns: Self.columns, filter: filter, start: start, limit: limit, placeholder: Self.placeholder)
+        var binds = PostgresBindings(capacity: statement.arguments.count)
+        for argument in statement.arguments {
+            switch argument {
+            case .text(let text): binds.append(text)
+            case .date(let date): binds.append(date)
+            case .integer(let integer): binds.append(integer)
+            }
+        }
+        var fetched: [(job: Job, cursor: JobCursor)] = []
+        for try await row in try await client.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: logger) {
+            fetched.append((try Self.job(row), JobCursor(position: try row.makeRandomAccess()["seq"].decode(Int64.self))))
+        }
+        return JobPage(fetched: fetched, limit: limit, start: start)
     }
 
-    public func countsByState() async throws -> [JobState: Int] {
-        let rows = try await client.query("SELECT state, COUNT(*) FROM \(unescaped: table) GROUP BY state", logger: logger)
-        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-        for try await (state, count) in rows.decode((String, Int).self) {
-            if let state = JobState(rawValue: state) { counts[state] = count }
+    public func counts() async throws -> JobCounts {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: JobSQL.counts(table: "\(schema).imaging_job_count")), logger: logger)
+        var counts = JobCounts()
+        for try await (project, state, jobs) in rows.decode((String, String, Int).self) {
+            guard let state = JobState(rawValue: state) else { continue }
+            counts.byProject[project, default: [:]][state] = jobs
         }
         return counts
     }
@@ -250,20 +238,15 @@ public struct PostgresJobStore: JobStore {
     }
 
     public func nextDueDate() async throws -> Date? {
-        let rows = try await client.query(
-            """
-            SELECT MIN(due) FROM (
-                SELECT MIN(created_at) AS due FROM \(unescaped: table) WHERE state = 'queued'
-                UNION ALL SELECT MIN(next_attempt_at) FROM \(unescaped: table) WHERE state IN ('retry', 'deferred')
-                UNION ALL SELECT MIN(lease_expires_at) FROM \(unescaped: table) WHERE state = 'in_progress') AS dues
-            """,
-            logger: logger
-        )
-        for try await (due) in rows.decode((Date?).self) { return due }
+        let rows = try await client.query(PostgresQuery(unsafeSQL: JobSQL.nextDue(table: table)), logger: logger)
+        for try await due in rows.decode((Date?).self) { return due }
         return nil
     }
 
     // MARK: Row mapping
+
+    /// PostgreSQL's numbered placeholder.
+    static func placeholder(_ n: Int) -> String { "$\(n)" }
 
     /// Serialises enqueues (not claims): `hashtext('pixl_imaging.enqueue')` would do too; a constant is plainer.
     static let enqueueLockKey: Int64 = 0x5049_584C_0001  // "PIXL" 1

@@ -119,23 +119,8 @@ public final class SQLiteJobStore: JobStore {
         let leaseEnd = now.addingTimeInterval(lease.seconds)
         let token = UUID()
         return try await pool.write { db in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    UPDATE imaging_job
-                    SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = ?, lease_token = ?, next_attempt_at = NULL,
-                        updated_at = ?, started_at = ?
-                    WHERE id = (
-                        SELECT id FROM imaging_job
-                        WHERE state IN \(JobSQL.unfinishedStates)
-                          AND (state = 'queued'
-                               OR (state IN ('retry', 'deferred') AND next_attempt_at <= ?)
-                               OR (state = 'in_progress' AND lease_expires_at <= ?))
-                        ORDER BY priority DESC, seq LIMIT 1)
-                    RETURNING \(Self.columns)
-                    """,
-                arguments: [leaseEnd, Self.key(token), now, now, now, now]
-            ).map { Claim(job: try Self.job($0), token: token) }
+            let claim = try db.cachedStatement(sql: JobSQL.claim(table: "imaging_job", columns: Self.columns, locking: "", placeholder: Self.placeholder))
+            return try Row.fetchOne(claim, arguments: [now, leaseEnd, Self.key(token)]).map { Claim(job: try Self.job($0), token: token) }
         }
     }
 
@@ -210,41 +195,28 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func jobs(state: JobState?, project: String?, limit: Int, before: Date?) async throws -> [Job] {
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if let state {
-            conditions.append("state = ?")
-            arguments += [state.rawValue]
-        }
-        if let project {
-            conditions.append("project_name = ?")
-            arguments += [project]
-        }
-        if let before {
-            conditions.append("created_at < ?")
-            arguments += [before]
-        }
-        arguments += [max(0, limit)]
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(Self.columns) FROM imaging_job \(whereClause) ORDER BY created_at DESC, seq DESC LIMIT ?"
-        let boundArguments = arguments
-        return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: boundArguments).map(Self.job)
-        }
-    }
-
-    public func countsByState() async throws -> [JobState: Int] {
+    public func jobs(matching filter: JobFilter, from start: PageStart, limit: Int) async throws -> JobPage {
+        let statement = JobSQL.listing(
+            table: "imaging_job", columns: Self.columns, filter: filter, start: start, limit: limit, placeholder: Self.placeholder
+        )
+        let arguments = StatementArguments(statement.arguments.map { Self.databaseValue($0) as (any DatabaseValueConvertible)? })
         let rows = try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM imaging_job GROUP BY state").map { row -> (String, Int) in
-                (row["state"], row["n"])
+            try Row.fetchAll(db, sql: statement.sql, arguments: arguments).map { row in
+                (job: try Self.job(row), cursor: JobCursor(position: row["seq"]))
             }
         }
-        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-        for (state, count) in rows {
-            if let state = JobState(rawValue: state) { counts[state] = count }
+        return JobPage(fetched: rows, limit: limit, start: start)
+    }
+
+    public func counts() async throws -> JobCounts {
+        try await pool.read { db in
+            var counts = JobCounts()
+            for row in try Row.fetchAll(db, sql: JobSQL.counts(table: "imaging_job_count")) {
+                guard let state = JobState(rawValue: row["state"]) else { continue }
+                counts.byProject[row["project_name"], default: [:]][state] = row["jobs"]
+            }
+            return counts
         }
-        return counts
     }
 
     public func ping() async throws {
@@ -252,20 +224,21 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func nextDueDate() async throws -> Date? {
-        try await pool.read { db in
-            try Date.fetchOne(
-                db,
-                sql: """
-                    SELECT MIN(due) FROM (
-                        SELECT MIN(created_at) AS due FROM imaging_job WHERE state = 'queued'
-                        UNION ALL SELECT MIN(next_attempt_at) FROM imaging_job WHERE state IN ('retry', 'deferred')
-                        UNION ALL SELECT MIN(lease_expires_at) FROM imaging_job WHERE state = 'in_progress')
-                    """
-            )
-        }
+        try await pool.read { db in try Date.fetchOne(db, sql: JobSQL.nextDue(table: "imaging_job")) }
     }
 
     // MARK: Row mapping
+
+    /// SQLite's numbered placeholder, usable several times in one statement.
+    static func placeholder(_ n: Int) -> String { "?\(n)" }
+
+    static func databaseValue(_ argument: JobSQL.Argument) -> any DatabaseValueConvertible {
+        switch argument {
+        case .text(let text): text
+        case .date(let date): date
+        case .integer(let integer): integer
+        }
+    }
 
     /// `id` is stored as lower-case text.
     static func key(_ id: UUID) -> String { id.uuidString.lowercased() }

@@ -1,0 +1,101 @@
+public import Foundation
+
+/// Which jobs a listing holds: every condition given must hold.
+public struct JobFilter: Sendable, Hashable {
+    public var state: JobState?
+    public var project: String?
+    /// Created at or after this time.
+    public var createdSince: Date?
+    /// Created before this time.
+    public var createdUntil: Date?
+
+    public init(state: JobState? = nil, project: String? = nil, createdSince: Date? = nil, createdUntil: Date? = nil) {
+        self.state = state
+        self.project = project
+        self.createdSince = createdSince
+        self.createdUntil = createdUntil
+    }
+}
+
+/// A job's place in the listing order (newest first: creation time, then insertion order), as a page boundary.
+///
+/// A keyset cursor: the next page is found by an index seek from here, never by skipping rows, so the millionth
+/// page costs what the first does. Its text form is the job's insertion number.
+public struct JobCursor: Sendable, Hashable, LosslessStringConvertible {
+    /// The job's insertion number (`seq`).
+    public var position: Int64
+
+    public init(position: Int64) {
+        self.position = position
+    }
+
+    /// A positive decimal integer of at most 18 digits; anything else is `nil`.
+    public init?(_ description: String) {
+        guard (1...18).contains(description.utf8.count), description.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            let position = Int64(description), position > 0
+        else { return nil }
+        self.position = position
+    }
+
+    public var description: String { String(position) }
+}
+
+/// Where a page of the listing starts.
+public enum PageStart: Sendable, Hashable {
+    /// The newest jobs.
+    case newest
+    /// The jobs just older than the cursor (the next page).
+    case olderThan(JobCursor)
+    /// The jobs just newer than the cursor (the previous page).
+    case newerThan(JobCursor)
+}
+
+/// A page of jobs, newest first, with the cursors to the pages beside it.
+public struct JobPage: Sendable, Hashable {
+    public var jobs: [Job]
+    /// Where the next (older) page starts, when there may be older jobs.
+    public var older: JobCursor?
+    /// Where the previous (newer) page starts, when there may be newer jobs.
+    public var newer: JobCursor?
+
+    public init(jobs: [Job], older: JobCursor?, newer: JobCursor?) {
+        self.jobs = jobs
+        self.older = older
+        self.newer = newer
+    }
+
+    /// Builds a page from at most `limit + 1` rows fetched from `start` in the direction of travel (oldest first for
+    /// ``PageStart/newerThan(_:)``), each with its cursor: the extra row only says that the listing goes on that way.
+    public init(fetched rows: [(job: Job, cursor: JobCursor)], limit: Int, start: PageStart) {
+        var rows = rows
+        let more = rows.count > limit
+        if more { rows.removeLast(rows.count - limit) }
+        let goingNewer: Bool
+        if case .newerThan = start { goingNewer = true } else { goingNewer = false }
+        if goingNewer { rows.reverse() }
+        self.jobs = rows.map(\.job)
+        let continuesOlder = goingNewer ? !rows.isEmpty : more
+        let continuesNewer = goingNewer ? more : (start != .newest && !rows.isEmpty)
+        self.older = continuesOlder ? rows.last?.cursor : nil
+        self.newer = continuesNewer ? rows.first?.cursor : nil
+    }
+}
+
+/// How many jobs each project has in each state, as the store keeps count with its writes.
+public struct JobCounts: Sendable, Hashable {
+    /// Per project, per state; a state without jobs may be absent.
+    public var byProject: [String: [JobState: Int]]
+
+    public init(byProject: [String: [JobState: Int]] = [:]) {
+        self.byProject = byProject
+    }
+
+    /// Every project's jobs, per state, each state present.
+    public var byState: [JobState: Int] {
+        var totals = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+        for counts in byProject.values {
+            for (state, count) in counts { totals[state, default: 0] += count }
+        }
+        return totals
+    }
+}

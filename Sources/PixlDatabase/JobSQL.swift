@@ -1,0 +1,111 @@
+import Foundation
+import PixlCore
+
+/// SQL that both stores run in the same shape, written once with numbered placeholders (`$1` on PostgreSQL, `?1` on
+/// SQLite), and the column encodings they share.
+enum JobSQL {
+    /// A value bound to a placeholder.
+    enum Argument {
+        case text(String)
+        case date(Date)
+        case integer(Int64)
+    }
+
+    /// A statement and the values of its placeholders, in order.
+    struct Statement {
+        var sql: String
+        var arguments: [Argument]
+    }
+
+    /// Writes the placeholder of the `n`th argument (from 1) in a dialect.
+    typealias Placeholder = (_ n: Int) -> String
+
+    /// The claim: marks the due job of highest priority, then earliest due, then oldest, in progress. One index seek
+    /// (`ix_imaging_job_due`) per priority, highest first, stopping at the first that has a due job: COALESCE evaluates
+    /// its subqueries only as far as it needs. Placeholders: 1 now, 2 the lease's end, 3 the claim's token.
+    /// - Parameter locking: appended to each candidate's SELECT (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+    static func claim(table: String, columns: String, locking: String, placeholder p: Placeholder) -> String {
+        let candidates = ImagingMessage.priorities.reversed().map { priority in
+            "(SELECT id FROM \(table) WHERE priority = \(priority) AND due_at <= \(p(1)) ORDER BY due_at, seq LIMIT 1 \(locking))"
+        }
+        return """
+            UPDATE \(table)
+            SET state = 'in_progress', attempts = attempts + 1, lease_expires_at = \(p(2)), lease_token = \(p(3)), next_attempt_at = NULL,
+                updated_at = \(p(1)), started_at = \(p(1))
+            WHERE id = COALESCE(\(candidates.joined(separator: ",\n    ")))
+            RETURNING \(columns)
+            """
+    }
+
+    /// When the next job is due: the earliest `due_at` of each priority (one seek each), then the earliest of those.
+    static func nextDue(table: String) -> String {
+        let perPriority = ImagingMessage.priorities.map { priority in
+            "SELECT MIN(due_at) AS due FROM \(table) WHERE priority = \(priority) AND due_at IS NOT NULL"
+        }
+        return "SELECT MIN(due) FROM (\(perPriority.joined(separator: " UNION ALL "))) AS dues"
+    }
+
+    /// The counts `imaging_job_count` keeps (its triggers).
+    static func counts(table: String) -> String {
+        "SELECT project_name, state, jobs FROM \(table) WHERE jobs <> 0"
+    }
+
+    /// A page of the listing: the filter's conditions and the keyset bound over (created_at, seq), then `limit + 1`
+    /// rows in the direction of travel (the extra one says whether the listing goes on). Each row ends with `seq`.
+    /// Every condition is an equality or a range on a listing index's columns, so the page is one seek and a range read.
+    static func listing(
+        table: String,
+        columns: String,
+        filter: JobFilter,
+        start: PageStart,
+        limit: Int,
+        placeholder p: Placeholder
+    ) -> Statement {
+        var conditions: [String] = []
+        var arguments: [Argument] = []
+        func bind(_ argument: Argument) -> String {
+            arguments.append(argument)
+            return p(arguments.count)
+        }
+        if let state = filter.state { conditions.append("state = \(bind(.text(state.rawValue)))") }
+        if let project = filter.project { conditions.append("project_name = \(bind(.text(project)))") }
+        if let since = filter.createdSince { conditions.append("created_at >= \(bind(.date(since)))") }
+        if let until = filter.createdUntil { conditions.append("created_at < \(bind(.date(until)))") }
+        let order: String
+        switch start {
+        case .newest:
+            order = "created_at DESC, seq DESC"
+        case .olderThan(let cursor):
+            conditions.append("(created_at, seq) < (SELECT created_at, seq FROM \(table) WHERE seq = \(bind(.integer(cursor.position))))")
+            order = "created_at DESC, seq DESC"
+        case .newerThan(let cursor):
+            conditions.append("(created_at, seq) > (SELECT created_at, seq FROM \(table) WHERE seq = \(bind(.integer(cursor.position))))")
+            order = "created_at, seq"
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(columns), seq FROM \(table) \(whereClause) ORDER BY \(order) LIMIT \(bind(.integer(Int64(max(0, limit)) + 1)))"
+        return Statement(sql: sql, arguments: arguments)
+    }
+
+    /// Unfinished states, as an SQL list (matches the partial indexes of `pixl_imaging_0001`).
+    static let unfinishedStates = Revisions.unfinishedStates
+
+    /// The `study_records` column: JSON with ``StudyRecord``'s stored names (`orthanc_id`, `expected_instances`, …).
+    static func studyRecordsJSON(_ records: [StudyRecord]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        // Plain values always encode.
+        return String(decoding: (try? encoder.encode(records)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func studyRecords(_ json: String) -> [StudyRecord]? {
+        // Most rows hold none: skip the decoder for them.
+        guard json != "[]" else { return [] }
+        return try? JSONDecoder().decode([StudyRecord].self, from: Data(json.utf8))
+    }
+
+    /// The `studies` column of rows from before `pixl_imaging_0002`: Orthanc ids.
+    static func studyIDs(_ json: String) -> [String]? {
+        json == "[]" ? [] : try? JSONDecoder().decode([String].self, from: Data(json.utf8))
+    }
+}
