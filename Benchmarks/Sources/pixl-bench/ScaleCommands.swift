@@ -77,8 +77,8 @@ struct ScaleStoreCommand: AsyncParsableCommand {
 
 /// `pixl-bench scale-service --url` (scripts/bench --scale): what a client of a running service waits for at the size
 /// `scale-fill` left the store: `/status`, three listings (the newest page, a filtered one, one from a cursor half-way
-/// down), and, with the service claiming, how long a newly posted message waits to be claimed (its `started_at` less
-/// its `created_at`, both the service's clock).
+/// down), and, with the service claiming and a slot free, how long a newly posted message waits to be claimed (its
+/// `started_at` less its `created_at`, both the service's clock).
 struct ScaleServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale-service",
@@ -124,23 +124,25 @@ struct ScaleServiceCommand: AsyncParsableCommand {
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 
-    /// Posts one message at a time (a study no archive holds: discarded soon after) and waits for its claim.
+    /// Posts one message at a time (a study no archive holds: discarded after its C-FINDs) and reads when it was claimed.
     private func timeToClaim(_ service: ServiceClient) async throws -> Latency {
         let runID = UUID().uuidString.prefix(8)
         var waits: [Duration] = []
         for index in 0..<claims {
             let body = #"{"mrn":"CLAIM-\#(runID)-\#(index)","accession_number":"CA\#(index)","study_uid":"","study_date":"2024-01-02","procedure_occurrence_id":\#(index),"project_name":"scale-claim","extract_generated_timestamp":"2026-11-29T09:00:00+00:00"}"#
             guard let id = try await service.postMessages(Data(body.utf8)).first else { throw BenchError("POST /messages gave no job") }
+            // Waits for the job to end, so that the next message finds a free slot: what is timed is the claim.
             let deadline = ContinuousClock.now + .seconds(60)
             while true {
                 let job = try await service.get("/messages/\(id)") as? [String: Any]
-                if let started = (job?["started_at"] as? String).flatMap(parseTimestamp),
+                if let state = job?["state"] as? String, ["succeeded", "discarded", "failed"].contains(state),
+                    let started = (job?["started_at"] as? String).flatMap(parseTimestamp),
                     let created = (job?["created_at"] as? String).flatMap(parseTimestamp)
                 {
                     waits.append(.seconds(started.timeIntervalSince(created)))
                     break
                 }
-                guard ContinuousClock.now < deadline else { throw BenchError("job \(id) was not claimed within 60 s") }
+                guard ContinuousClock.now < deadline else { throw BenchError("job \(id) did not end within 60 s") }
                 try await Task.sleep(for: .milliseconds(5))
             }
         }
