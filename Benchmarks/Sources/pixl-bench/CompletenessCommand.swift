@@ -105,10 +105,7 @@ final class StepTimes: PipelineMetrics {
         durations.withLock { $0[step, default: []].append(CompletenessCommand.Report.milliseconds(duration)) }
     }
 
-    func recordOutcome(_ state: JobState) {}
     func recordOrthancCall(_ operation: String, duration: Duration) {}
     func recordOrthancError(_ operation: String, kind: String) {}
-    func setRate(_ rate: Double) {}
-    func setInFlight(_ count: Int) {}
-    func setQueueDepth(_ count: Int) {}
+    func recordRejectedMessage(source: String) {}
 }
