@@ -8,10 +8,21 @@ import PixlCore
 /// never the whole study again, and counted once more.
 extension ArchivePipeline {
     /// Brings one study to complete, as far as one attempt can, and says where it stands.
+    ///
+    /// A study found in this attempt and not in orthanc-raw is pulled whole: its C-MOVE starts before the
+    /// inventory is taken, so that the SERIES-level C-FIND runs while Orthanc moves the study (on the lab a
+    /// C-FIND takes half as long as a one-instance C-MOVE, about 90 ms), and the copy is compared once it arrived.
     func makeComplete(_ target: inout StudyTarget, requested: [String], logger: Logger) async throws -> StudyProgress {
         let inventory: ArchiveInventory
+        var wholeMove: StudyMove?
         switch target.location {
         case .archive(let source):
+            if target.rawID == nil, requested.isEmpty, let answer = target.answer {
+                if let refusal = try await availabilityRefusal(for: &target, from: source) {
+                    return .stop(.discarded(reason: refusal, archive: source.archive))
+                }
+                wholeMove = try await startStudyMove(answer, source: source, logger: logger)
+            }
             inventory = try await self.inventory(of: target.uid, in: source)
         case .nowhere:
             return .checked(try await keptUnlisted(target, requested: requested, logger: logger))
@@ -32,6 +43,7 @@ extension ArchivePipeline {
         if wanted.isEmpty {
             guard requested.isEmpty else { return .checked(.skipped(target.uid, source: source)) }
             logger.warning("the \(source.name) lists no series of the study", metadata: [LogKey.step: "completeness"])
+            if let wholeMove { try await undo(wholeMove, of: target.uid, logger: logger) }
             let record = StudyRecord(orthancID: target.rawID, studyInstanceUID: target.uid, archive: source.archive)
             return .checked(StudyCheck(record: record, isComplete: false, problem: "the \(source.name) lists no series of the study"))
         }
@@ -44,11 +56,8 @@ extension ArchivePipeline {
         var moved = false
         var pulledWhole = false
         var problem: String?
-        if target.rawID == nil, requested.isEmpty, let answer = target.answer {
-            if let refusal = try await availabilityRefusal(for: &target, from: source) {
-                return .stop(.discarded(reason: refusal, archive: source.archive))
-            }
-            switch try await timed("retrieve", { try await moveStudy(answer, source: source, logger: logger) }) {
+        if let wholeMove {
+            switch try await timed("retrieve", { try await follow(wholeMove, logger: logger) }) {
             case .refused(let description): return .stop(.discarded(reason: "retrieve failed: \(description)", archive: source.archive))
             case .unfinished(let reason): problem = reason
             case .arrived: break
@@ -85,6 +94,16 @@ extension ArchivePipeline {
                 problem: isComplete ? nil : problem
             )
         )
+    }
+
+    /// Follows a whole-study C-MOVE started before the archive listed no series of the study, then deletes what it
+    /// brought: a copy no inventory vouches for is not kept, as when nothing was moved (left in orthanc-raw, the next
+    /// attempt would take it for a study that no archive lists any more, and keep it as it is).
+    private func undo(_ move: StudyMove, of study: String, logger: Logger) async throws {
+        _ = try await follow(move, logger: logger)
+        guard let rawID = try await rawStudyID(study) else { return }
+        logger.warning("deleting the study the archive moved but lists no series of", metadata: [LogKey.step: "completeness"])
+        try await orthanc.deleteStudy(id: rawID)
     }
 
     // MARK: The archive's side

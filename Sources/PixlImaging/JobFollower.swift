@@ -5,6 +5,9 @@ public import PixlCore
 ///
 /// The gentle growth matters: doubling (20, 40, 80, 160 ms …) saw a 190 ms C-MOVE only at its 300 ms poll.
 /// Time is read from, and waited on, the injected clock, so tests drive it with a `MockClock`.
+///
+/// Every job it sees end (`Success` or `Failure`) notifies ``jobEnded``: a slot of orthanc-raw's job engine
+/// is free, which ends back-pressure's wait early (``ArchivePipeline/waitWhileOrthancIsBusy(logger:)``).
 public struct JobFollower<Client: OrthancClient>: Sendable {
     public enum Result: Sendable, Hashable {
         case succeeded
@@ -21,6 +24,8 @@ public struct JobFollower<Client: OrthancClient>: Sendable {
     let clock: any Clock<Duration>
     var firstDelay: Duration = .milliseconds(20)
     var maximumDelay: Duration = .seconds(1)
+    /// Notified when a followed job is seen to end; shared by copies of this follower.
+    let jobEnded = WorkSignal()
 
     public init(orthanc: Client, timeout: Duration, clock: any Clock<Duration> = ContinuousClock()) {
         self.orthanc = orthanc
@@ -38,8 +43,12 @@ public struct JobFollower<Client: OrthancClient>: Sendable {
         while true {
             guard let job = try await orthanc.job(id: jobID) else { return .evicted }
             switch job.state {
-            case .success: return .succeeded
-            case .failure: return .failed(description: job.errorDescription ?? "Orthanc job failed", details: job.errorDetails)
+            case .success:
+                jobEnded.notify()
+                return .succeeded
+            case .failure:
+                jobEnded.notify()
+                return .failed(description: job.errorDescription ?? "Orthanc job failed", details: job.errorDetails)
             case .pending: started = nil
             case .running, .paused, .retry:
                 let now = clock.now

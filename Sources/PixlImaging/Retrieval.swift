@@ -19,14 +19,30 @@ extension ArchivePipeline {
         case unfinished(String)
     }
 
-    /// Step 6: the first C-MOVE of a study found in this attempt, by its own study-level answer.
-    func moveStudy(_ answer: FoundAnswer, source: ArchiveSource, logger: Logger) async throws -> MoveResult {
-        guard let jobID = try await startMove(answer.queryID, answer: answer.index) else { return .unfinished(Self.queryGone) }
+    /// A study's first C-MOVE, started and not yet followed.
+    enum StudyMove: Sendable, Hashable {
+        case started(jobID: String)
+        /// orthanc-raw no longer holds the query to move from.
+        case queryGone
+    }
+
+    /// Step 6: starts the first C-MOVE of a study found in this attempt, by its own study-level answer. Orthanc
+    /// runs it as a job, so the caller takes the archive's inventory meanwhile, then follows it (``follow(_:logger:)``).
+    func startStudyMove(_ answer: FoundAnswer, source: ArchiveSource, logger: Logger) async throws -> StudyMove {
+        guard let jobID = try await startMove(answer.queryID, answer: answer.index) else { return .queryGone }
         logger.info(
             "retrieving study into orthanc-raw",
             metadata: [LogKey.step: "retrieve", LogKey.orthancJob: "\(jobID)", LogKey.archive: "\(source.archive.rawValue)"]
         )
-        return try await followMove(jobID, logger: logger)
+        return .started(jobID: jobID)
+    }
+
+    /// Follows a study's first C-MOVE to its end.
+    func follow(_ move: StudyMove, logger: Logger) async throws -> MoveResult {
+        switch move {
+        case .started(let jobID): try await followMove(jobID, logger: logger)
+        case .queryGone: .unfinished(Self.queryGone)
+        }
     }
 
     /// Moves what raw lacks: series it has none of at series level, missing instances at instance level.

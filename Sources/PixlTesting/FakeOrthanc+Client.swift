@@ -9,6 +9,7 @@ extension FakeOrthanc {
 
     public func job(id: String) async throws -> OrthancJob? {
         try record("GET /jobs/\(id)")
+        if restartsWhenFollowed.contains(id) { restart() }
         return evictJobs ? nil : storedJob(id)
     }
 
@@ -44,7 +45,7 @@ extension FakeOrthanc {
             case .study:
                 found.append(FakeResource(study: study))
             case .series:
-                for series in study.series where behaviour.ignoresKeys || Self.matchesList(series.uid, keys["SeriesInstanceUID"]) {
+                for series in study.series where behaviour.listsSeries && (behaviour.ignoresKeys || Self.matchesList(series.uid, keys["SeriesInstanceUID"])) {
                     found.append(FakeResource(study: study, series: series))
                 }
             case .instance:

@@ -87,11 +87,14 @@ public actor FakeOrthanc: OrthancClient {
         public var ignoresKeys = false
         /// Refuses IMAGE-level C-FINDs without a SeriesInstanceUID, as some VNAs do.
         public var requiresSeriesForInstanceQueries = true
+        /// Answers SERIES-level C-FINDs; an archive of study-level query/retrieve only answers none.
+        public var listsSeries = true
 
-        public init(reportsCounts: Bool = true, ignoresKeys: Bool = false, requiresSeriesForInstanceQueries: Bool = true) {
+        public init(reportsCounts: Bool = true, ignoresKeys: Bool = false, requiresSeriesForInstanceQueries: Bool = true, listsSeries: Bool = true) {
             self.reportsCounts = reportsCounts
             self.ignoresKeys = ignoresKeys
             self.requiresSeriesForInstanceQueries = requiresSeriesForInstanceQueries
+            self.listsSeries = listsSeries
         }
     }
 
@@ -136,12 +139,16 @@ public actor FakeOrthanc: OrthancClient {
     public var evictJobs = false
     /// SOPInstanceUIDs a C-MOVE never delivers (a transfer that breaks half way).
     public var undeliverable: Set<String> = []
-    /// orthanc-raw restarts while each C-MOVE runs: what arrived stays, its queries and jobs are forgotten (404).
+    /// orthanc-raw restarts while each C-MOVE runs, after it started and before its job is first looked at (so
+    /// whatever the pipeline does meanwhile, a C-FIND included, happens before): what arrived stays, its queries
+    /// and jobs are forgotten (404).
     public var restartsDuringMoves = false
     /// orthanc-raw restarts while each modify job runs: the files keep their tags, queries and jobs are forgotten.
     public var restartsDuringModifies = false
 
     var jobsByID: [String: OrthancJob] = [:]
+    /// Move jobs whose first look restarts raw (``restartsDuringMoves``).
+    var restartsWhenFollowed: Set<String> = []
     var queries: [String: (modality: String, level: QueryLevel, answers: [FakeResource])] = [:]
     var counter = 0
 
@@ -221,6 +228,7 @@ extension FakeOrthanc {
     func restart() {
         queries.removeAll()
         jobsByID.removeAll()
+        restartsWhenFollowed.removeAll()
     }
 
     /// A query raw does not hold (any more) answers 404, as Orthanc does.
@@ -253,7 +261,7 @@ extension FakeOrthanc {
         }
         let uids = chosen.map { $0.instance ?? $0.series?.uid ?? $0.study.uid }
         moves.append(Move(modality: query.modality, level: query.level, uids: uids, arrivedInstances: arrived))
-        if restartsDuringMoves { restart() }
+        if restartsDuringMoves { restartsWhenFollowed.insert(job) }
         return job
     }
 

@@ -198,28 +198,4 @@ struct ArchivePipelineTests {
         #expect(await orthanc.raw["existing"]?.project == "proj")
         #expect(await orthanc.moves.isEmpty)
     }
-
-    @Test(.timeLimit(.minutes(1)))
-    func backPressureWaitsForPendingJobsWithoutABusyLoop() async throws {
-        let orthanc = FakeOrthanc()
-        await orthanc.setOtherJobs([OrthancJob(id: "busy", state: .pending)])
-        let clock = MockClock()
-        let pipeline = ArchivePipeline(orthanc: orthanc, configuration: try F.configuration(), clock: clock)
-        let waiter = Task { try await pipeline.waitWhileOrthancIsBusy(logger: logger) }
-        // One poll, then a wait of 50 ms, growing ×1.5 a poll up to 1 s: no poll before its time.
-        var wait = Duration.milliseconds(50)
-        for poll in 1...10 {
-            await clock.waitForSleepers(1)
-            #expect(await orthanc.calls(matching: "GET /jobs").count == poll)
-            clock.advance(by: wait - .milliseconds(1))
-            #expect(await orthanc.calls(matching: "GET /jobs").count == poll)
-            clock.advance(by: .milliseconds(1))
-            wait = min(wait * 1.5, .seconds(1))
-        }
-        await clock.waitForSleepers(1)
-        await orthanc.setOtherJobs([OrthancJob(id: "busy", state: .success)])
-        clock.advance(by: .seconds(1))
-        try await waiter.value
-        #expect(await orthanc.calls(matching: "GET /jobs").count == 12)
-    }
 }

@@ -102,6 +102,37 @@ struct CompletenessTests {
         #expect(await orthanc.moves.last?.uids == ["1.2.3.1.4"])
     }
 
+    /// A study pulled whole is inventoried while Orthanc moves it: the C-MOVE job starts, then the SERIES-level
+    /// C-FIND runs, then the job is followed and the copy compared.
+    @Test func aStudyPulledWholeIsInventoriedWhileItMoves() async throws {
+        let orthanc = FakeOrthanc()
+        await orthanc.setArchive(F.primary, [F.large])
+        let outcome = await F.pipeline(orthanc, try F.configuration()).process(F.message, logger: logger)
+        #expect(outcome == .succeeded(archive: .primary, studies: [F.completeRecord(F.large, id: "raw-1.2.3", archive: .primary)]))
+        let steps = await orthanc.calls.compactMap { call -> String? in
+            if call.hasPrefix("POST /modalities/") { return "C-FIND" }
+            if call.hasPrefix("POST /queries/") { return "C-MOVE" }
+            if call.hasPrefix("GET /jobs/") { return "follow" }
+            return nil
+        }
+        #expect(steps.prefix(4) == ["C-FIND", "C-MOVE", "C-FIND", "follow"])
+        #expect(await orthanc.finds.map(\.level) == [.study, .series])
+    }
+
+    /// An archive that answers a study but lists none of its series (study-level query/retrieve only) vouches
+    /// for no copy: what the move started with the inventory brought is deleted, and the job is retried, as
+    /// when nothing was moved. Kept, the next attempt would take it for a study that no archive lists.
+    @Test func whatAMoveBroughtOfAStudyTheArchiveListsNoSeriesOfIsNotKept() async throws {
+        let orthanc = FakeOrthanc()
+        await orthanc.setArchive(F.primary, [F.large], behaviour: .init(listsSeries: false))
+        let outcome = await F.pipeline(orthanc, try F.configuration(secondaryAE: nil)).process(F.message, logger: logger)
+        #expect(outcome.state == .retry)
+        #expect(outcome.reason?.contains("lists no series") == true)
+        #expect(await orthanc.moves.map(\.level) == [.study])
+        #expect(await orthanc.calls(matching: "DELETE /studies/") == ["DELETE /studies/raw-1.2.3"])
+        #expect(await orthanc.raw.isEmpty)
+    }
+
     @Test func localStudyNoArchiveListsIsKeptSayingSo() async throws {
         let orthanc = FakeOrthanc()
         await orthanc.setRaw("existing", F.large)
