@@ -27,7 +27,7 @@ FIGURES = [
     ("… `?project=scale-2&state=deferred` p50 / p99", lambda r: (r["service"]["messages_filtered_ms"]["p50"], r["service"]["messages_filtered_ms"]["p99"]), "ms"),
     ("… `?before=` half-way down p50 / p99", lambda r: (r["service"]["messages_deep_ms"]["p50"], r["service"]["messages_deep_ms"]["p99"]), "ms"),
     ("idle CPU (20 s, nothing due)", lambda r: (r["idle_cpu_percent"],), "% of a core"),
-    ("intake, 10 × 1,000 messages", lambda r: (r["intake"]["messages_per_second"],), "messages/s"),
+    ("intake, 10 × 1,000 messages, 2 at a time", lambda r: (r["intake"]["messages_per_second"],), "messages/s"),
     ("RSS idle / after intake (+ 5 POSTs of 10,000) / peak", lambda r: (r["idle_rss_kb"] / 1024, r["loaded_rss_kb"] / 1024, r["peak_rss_kb"] / 1024), "MB"),
 ]
 
@@ -76,6 +76,8 @@ set title 'pixl-imaging: p50 latency against backlog size (release build)'
 set xlabel 'jobs in the store'
 set ylabel 'milliseconds'
 set logscale x 10
+set xrange [500:2000000]
+set format x '%.0s%c'
 set logscale y 10
 set key outside right
 set grid

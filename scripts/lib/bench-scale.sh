@@ -7,8 +7,8 @@
 #   idle     the CPU a release `serve` uses in 10 s with nothing due, and its RSS;
 #   service  /status and three /messages pages, and the time a newly posted message waits to be claimed
 #            (`pixl-bench scale-service`, p50/p99, against the lab's orthanc-raw);
-#   intake   10 POSTs of 1,000 new messages to the paused service (`pixl-bench intake`), then 5 POSTs of 10,000 each,
-#            and the RSS after them against the idle RSS.
+#   intake   10 POSTs of 1,000 new messages, two at a time, to the paused service (`pixl-bench intake`), then
+#            5 POSTs of 10,000 each, and the RSS after them against the idle RSS.
 #
 # Figures go to .lab/bench-scale/scale.json, then into the "Scale" section of docs/benchmarks.md with a plot
 # (scripts/lib/bench-scale-report.py).
@@ -85,7 +85,7 @@ for store in $STORES; do
     echo "bench --scale: $store, $size jobs: HTTP" >&2
     service="$("$BENCH" scale-service --url "$URL")"
     curl -sf -X POST -H 'Content-Type: application/json' -d '{"rate": 0}' "$URL/token-bucket-refresh-rate" >/dev/null
-    intake="$("$BENCH" intake --url "$URL" --batch 1000 --count 10000 --connections 1)"
+    intake="$("$BENCH" intake --url "$URL" --batch 1000 --count 10000 --connections 2)"
     "$BENCH" intake --url "$URL" --batch 10000 --count 50000 --connections 1 >/dev/null
     loaded_rss="$(rss_kb)"
     peak_rss="$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")"
