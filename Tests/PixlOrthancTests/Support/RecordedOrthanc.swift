@@ -57,6 +57,9 @@ struct RecordedOrthanc: Sendable {
 
     /// Runs the server, hands `body` a client pointed at it (basic auth `orthanc`/`orthanc`), and returns
     /// what `body` returned with every request received. An unknown request answers 404, as Orthanc does.
+    /// A path the server answers 204 without recording it (see ``serve(requestTimeout:_:)``).
+    static let readyPath = "/__recorded-orthanc-ready"
+
     func serve<Result: Sendable>(
         requestTimeout: Duration = .seconds(5),
         _ body: @escaping @Sendable (HTTPOrthancClient) async throws -> Result
@@ -64,6 +67,7 @@ struct RecordedOrthanc: Sendable {
         let log = RequestLog()
         let answers = self.answers
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            if request.uri.path == Self.readyPath { return Response(status: .noContent) }
             var request = request
             let bytes = try await request.collectBody(upTo: 1 << 20)
             let target = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
@@ -78,6 +82,11 @@ struct RecordedOrthanc: Sendable {
         let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let result = try await app.test(.live) { client in
             guard let port = client.port else { throw RecordedOrthancError("the live test server has no port") }
+            // HummingbirdTesting's own client connects as the test starts, without waiting. A body that ends at once
+            // (an answer refused before any request) shut the server down while it was still accepting that
+            // connection, and NIO traps on that in a debug build ("Deinited NIOAsyncWriter without calling finish()").
+            // One request through that client first: the server has accepted it before the body runs.
+            _ = try await client.execute(uri: Self.readyPath, method: .get)
             let orthanc = HTTPOrthancClient(
                 httpClient: HTTPClient.shared,
                 configuration: .init(
