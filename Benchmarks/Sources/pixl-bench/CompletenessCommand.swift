@@ -45,7 +45,7 @@ struct CompletenessCommand: AsyncParsableCommand {
             _ = orthanc.take()
             let started = clock.now
             let outcome = await pipeline.process(message, logger: Logger(label: "pixl-bench"))
-            report.milliseconds.append(Report.milliseconds(clock.now - started))
+            report.milliseconds.append((clock.now - started).inMilliseconds)
             report.counts.append(orthanc.take())
             report.state = outcome.state.rawValue
             report.reason = outcome.reason
@@ -53,9 +53,7 @@ struct CompletenessCommand: AsyncParsableCommand {
         }
         report.stepMilliseconds = steps.medians()
         try await httpClient.shutdown()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        print(try jsonLine(report))
     }
 
     struct Report: Encodable {
@@ -68,10 +66,6 @@ struct CompletenessCommand: AsyncParsableCommand {
         var stepMilliseconds: [String: Double] = [:]
 
         var median: Double { Figures.percentile(milliseconds.sorted(), 0.5) }
-
-        static func milliseconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        }
 
         enum CodingKeys: String, CodingKey {
             case label, state, reason, instances, median, counts
@@ -102,7 +96,7 @@ final class StepTimes: PipelineMetrics {
     }
 
     func recordStep(_ step: String, duration: Duration) {
-        durations.withLock { $0[step, default: []].append(CompletenessCommand.Report.milliseconds(duration)) }
+        durations.withLock { $0[step, default: []].append(duration.inMilliseconds) }
     }
 
     func recordOrthancCall(_ operation: String, duration: Duration) {}

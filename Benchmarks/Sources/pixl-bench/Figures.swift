@@ -1,4 +1,5 @@
 import Foundation
+import PixlCore
 
 /// A run's figures: throughput and the median and 95th percentile of per-study times.
 struct Figures: Encodable {
@@ -10,10 +11,10 @@ struct Figures: Encodable {
     let p95Milliseconds: Double
 
     init(durations: [Duration], elapsed: Duration, concurrency: Int) {
-        let milliseconds = durations.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+        let milliseconds = durations.map(\.inMilliseconds).sorted()
         self.concurrency = concurrency
         studies = durations.count
-        seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        seconds = elapsed.seconds
         studiesPerSecond = seconds > 0 ? Double(studies) / seconds : 0
         p50Milliseconds = Self.percentile(milliseconds, 0.50)
         p95Milliseconds = Self.percentile(milliseconds, 0.95)
@@ -32,12 +33,18 @@ struct Figures: Encodable {
         case p50Milliseconds = "p50_ms"
         case p95Milliseconds = "p95_ms"
     }
+}
 
-    func jsonLine() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+/// A report as the one JSON line a benchmark prints, keys sorted.
+func jsonLine(_ report: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(report), as: UTF8.self)
+}
+
+extension Duration {
+    /// The duration in milliseconds, as the benchmarks report times.
+    var inMilliseconds: Double { seconds * 1000 }
 }
 
 struct BenchError: Error, CustomStringConvertible {

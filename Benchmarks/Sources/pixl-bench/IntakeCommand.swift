@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixlCore
 
 /// Measures durable intake: posts `count` distinct synthetic messages to `POST /messages`, in batches
 /// of `batch` (1 = one message per request), and prints messages per second.
@@ -46,8 +47,7 @@ struct IntakeCommand: AsyncParsableCommand {
             }
             return stored
         }
-        let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (clock.now - started).seconds
         print(#"{"batch":\#(batch),"messages":\#(stored),"seconds":\#(seconds),"messages_per_second":\#(Double(stored) / seconds)}"#)
     }
 }

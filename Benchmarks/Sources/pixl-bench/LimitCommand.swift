@@ -63,7 +63,7 @@ struct LimitCommand: AsyncParsableCommand {
             return durations
         }
         let elapsed = clock.now - started
-        print(try Figures(durations: durations, elapsed: elapsed, concurrency: concurrency).jsonLine())
+        print(try jsonLine(Figures(durations: durations, elapsed: elapsed, concurrency: concurrency)))
     }
 
     static func studyUIDs(in file: String) throws -> [String] {

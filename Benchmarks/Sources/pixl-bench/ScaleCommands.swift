@@ -13,9 +13,17 @@ struct Latency: Encodable {
     let p99: Double
 
     init(_ durations: [Duration]) {
-        let sorted = durations.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+        let sorted = durations.map(\.inMilliseconds).sorted()
         p50 = Figures.percentile(sorted, 0.50)
         p99 = Figures.percentile(sorted, 0.99)
+    }
+
+    /// Times `body` `samples` times, one after another.
+    static func measure(samples: Int, _ body: () async throws -> Void) async throws -> Latency {
+        let clock = ContinuousClock()
+        var durations: [Duration] = []
+        for _ in 0..<samples { durations.append(try await clock.measure(body)) }
+        return Latency(durations)
     }
 }
 
@@ -57,21 +65,14 @@ struct ScaleStoreCommand: AsyncParsableCommand {
                 guard let claim else { throw BenchError("the probe job was not claimed") }
                 try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: claim, now: Date())
             }
-            func timed(_ body: () async throws -> Void) async throws -> Latency {
-                var durations: [Duration] = []
-                for _ in 0..<samples { durations.append(try await clock.measure(body)) }
-                return Latency(durations)
-            }
             return Report(
                 claim_ms: Latency(claims),
-                next_due_ms: try await timed { _ = try await store.nextDueDate() },
-                counts_ms: try await timed { _ = try await store.counts() },
-                page_ms: try await timed { _ = try await store.jobs(matching: JobFilter(), from: .newest, limit: 100) }
+                next_due_ms: try await Latency.measure(samples: samples) { _ = try await store.nextDueDate() },
+                counts_ms: try await Latency.measure(samples: samples) { _ = try await store.counts() },
+                page_ms: try await Latency.measure(samples: samples) { _ = try await store.jobs(matching: JobFilter(), from: .newest, limit: 100) }
             )
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        print(try jsonLine(report))
     }
 }
 
@@ -104,13 +105,10 @@ struct ScaleServiceCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = ServiceClient(base: url)
-        let clock = ContinuousClock()
         let status = try await service.get("/status") as? [String: Any]
         let total = (status?["counts"] as? [String: Int])?.values.reduce(0, +) ?? 0
         func timed(_ path: String) async throws -> Latency {
-            var durations: [Duration] = []
-            for _ in 0..<samples { durations.append(try await clock.measure { try await service.fetch(path) }) }
-            return Latency(durations)
+            try await Latency.measure(samples: samples) { try await service.fetch(path) }
         }
         let report = Report(
             status_ms: try await timed("/status"),
@@ -119,9 +117,7 @@ struct ScaleServiceCommand: AsyncParsableCommand {
             messages_deep_ms: try await timed("/messages?limit=100&before=\(max(1, total / 2))"),
             time_to_claim_ms: try await timeToClaim(service)
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        print(try jsonLine(report))
     }
 
     /// Posts one message at a time (a study no archive holds: discarded after its C-FINDs) and reads when it was claimed.

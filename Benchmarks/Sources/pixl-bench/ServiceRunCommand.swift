@@ -49,6 +49,6 @@ struct ServiceRunCommand: AsyncParsableCommand {
             lastEnd = max(lastEnd, ended)
         }
         guard notSucceeded == 0 else { throw BenchError("\(notSucceeded) jobs did not succeed") }
-        print(try Figures(durations: durations, elapsed: .seconds(lastEnd.timeIntervalSince(firstStart)), concurrency: concurrency).jsonLine())
+        print(try jsonLine(Figures(durations: durations, elapsed: .seconds(lastEnd.timeIntervalSince(firstStart)), concurrency: concurrency)))
     }
 }
