@@ -30,13 +30,7 @@ struct BackPressureTests {
         let pipeline = ArchivePipeline(orthanc: orthanc, configuration: try F.configuration(), clock: clock)
         let waiter = Task { try await pipeline.waitWhileOrthancIsBusy(logger: logger) }
         // A fixed poll, not a back-off: each look comes one interval after the last, no sooner.
-        for look in 1...10 {
-            await clock.waitForSleepers(1)
-            #expect(await Self.listings(orthanc) == look)
-            clock.advance(by: poll - .milliseconds(1))
-            #expect(clock.sleeperCount == 1)
-            clock.advance(by: .milliseconds(1))
-        }
+        await Self.expectLooks(after: Array(repeating: poll, count: 10), clock: clock, orthanc: orthanc)
         await clock.waitForSleepers(1)
         await orthanc.setOtherJobs([OrthancJob(id: "theirs", state: .running)])
         clock.advance(by: poll)
@@ -75,20 +69,25 @@ struct BackPressureTests {
         let pipeline = ArchivePipeline(orthanc: orthanc, configuration: try F.configuration(), clock: clock)
         let waiter = Task { try await pipeline.waitWhileOrthancIsBusy(logger: logger) }
         // Unreachable counts as busy; the looks back off from 50 ms, ×1.5 a look, to 1 s.
-        var wait = Duration.milliseconds(50)
-        for look in 1...10 {
-            await clock.waitForSleepers(1)
-            #expect(await Self.listings(orthanc) == look)
-            clock.advance(by: wait - .milliseconds(1))
-            #expect(clock.sleeperCount == 1)
-            clock.advance(by: .milliseconds(1))
-            wait = min(wait * 1.5, .seconds(1))
-        }
+        let backOff = sequence(first: Duration.milliseconds(50)) { min($0 * 1.5, .seconds(1)) }
+        await Self.expectLooks(after: Array(backOff.prefix(10)), clock: clock, orthanc: orthanc)
         await clock.waitForSleepers(1)
         await orthanc.setFailure(nil)
         clock.advance(by: .seconds(1))
         try await waiter.value
         #expect(await Self.listings(orthanc) == 12)
+    }
+
+    /// Steps the clock through looks at orthanc-raw's job list: the `n`th comes `waits[n]` after the one before it, and
+    /// not a millisecond sooner.
+    private static func expectLooks(after waits: [Duration], clock: MockClock, orthanc: FakeOrthanc) async {
+        for (index, wait) in waits.enumerated() {
+            await clock.waitForSleepers(1)
+            #expect(await listings(orthanc) == index + 1)
+            clock.advance(by: wait - .milliseconds(1))
+            #expect(clock.sleeperCount == 1)
+            clock.advance(by: .milliseconds(1))
+        }
     }
 
     /// How many times orthanc-raw was asked for its job list (`GET /jobs`, not one job's `GET /jobs/{id}`).
