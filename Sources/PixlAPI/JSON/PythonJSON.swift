@@ -6,12 +6,7 @@ public import PixlCore
 enum PythonJSON {
     /// Parses a body as `json.loads` does.
     static func parse(_ body: [UInt8]) throws(PythonJSONError) -> JSONValue {
-        try checkUTF8(body)
-        do {
-            return try JSONParser.parse(body, options: .python)
-        } catch {
-            throw PythonJSONError(error)
-        }
+        try reading(body) { () throws(JSONParseError) in try JSONParser.parse(body, options: .python) }
     }
 
     /// Reads a body as `json.loads` does, handing on each item as soon as it is read
@@ -22,9 +17,16 @@ enum PythonJSON {
         itemOptions: JSONParser.Options? = nil,
         _ handle: @escaping (JSONParser.Batch.Item) -> Void
     ) throws(PythonJSONError) -> JSONParser.Batch.Shape {
+        try reading(body) { () throws(JSONParseError) in
+            try JSONParser.forEachItem(of: body, options: .python, itemOptions: itemOptions, handle)
+        }
+    }
+
+    /// Runs `parse` on `body` as json.loads reads it: invalid UTF-8 is the first error, then the parser's, worded as Python's.
+    private static func reading<Result>(_ body: [UInt8], _ parse: () throws(JSONParseError) -> Result) throws(PythonJSONError) -> Result {
         try checkUTF8(body)
         do {
-            return try JSONParser.forEachItem(of: body, options: .python, itemOptions: itemOptions, handle)
+            return try parse()
         } catch {
             throw PythonJSONError(error)
         }

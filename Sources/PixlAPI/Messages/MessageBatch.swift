@@ -21,14 +21,14 @@ enum MessageBatch {
         var messages: [ImagingMessage] = []
         var problems: [(index: Int, error: MessageDecodingError)] = []
         var count = 0
-        var singleIsObject = false
+        var firstIsObject = false
         let shape: JSONParser.Batch.Shape
         do {
             shape = try PythonJSON.forEachItem(of: body, itemOptions: .message) { item in
                 defer { count += 1 }
                 // Beyond the limit the rest is only read through (a 413 follows, or a 400 if it is not JSON).
                 guard count < maxBatchSize else { return }
-                if case .object = item.value { singleIsObject = true }
+                if count == 0, case .object = item.value { firstIsObject = true }
                 do throws(MessageDecodingError) {
                     if let violation = item.violation { throw MessageDecodingError(violation) }
                     messages.append(try MessageDecoder.decode(item.value))
@@ -46,7 +46,8 @@ enum MessageBatch {
                 throw APIError(.contentTooLarge, "At most \(maxBatchSize) messages per request (had \(count))")
             }
         case .single:
-            guard singleIsObject else {
+            // A single value is the one item.
+            guard firstIsObject else {
                 throw APIError(.unprocessableContent, "The body must be a message object or an array of message objects")
             }
         }
