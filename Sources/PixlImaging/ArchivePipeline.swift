@@ -17,7 +17,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
         public var rawAETitle: String
         public var primary: PixlConfiguration.DicomSource
         public var secondary: PixlConfiguration.DicomSource?
-        public var secondaryWindow: SecondaryQueryWindow
+        public var secondaryWindow: QueryWindow
         public var requireOnline: Bool
         public var transferTimeout: Duration
         public var autorouteToAnon: Bool

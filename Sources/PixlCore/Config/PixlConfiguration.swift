@@ -54,7 +54,7 @@ public struct PixlConfiguration: Sendable {
     /// How long one REST call to Orthanc may take, queries included (PIXL_QUERY_TIMEOUT, 10 s).
     public var queryTimeout: Duration
     public var maxMessagesInFlight: Int
-    public var secondaryWindow: SecondaryQueryWindow
+    public var secondaryWindow: QueryWindow
     /// Pull a secondary study whose availability is not reported only when this is false.
     public var requireOnline: Bool
     public var autorouteToAnon: Bool
@@ -100,10 +100,10 @@ public struct PixlConfiguration: Sendable {
             throw ConfigurationError(variable: "TZ", problem: "must be an IANA time zone name such as Europe/London, not '\(zoneName)'")
         }
         let hoursText = env.string("PIXL_SECONDARY_QUERY_HOURS", default: "20:00-08:00")
-        guard let hours = SecondaryQueryWindow.parseHours(hoursText) else {
+        guard let hours = QueryWindow.parseHours(hoursText) else {
             throw ConfigurationError(variable: "PIXL_SECONDARY_QUERY_HOURS", problem: "must be HH:MM-HH:MM, always or never, not '\(hoursText)'")
         }
-        secondaryWindow = SecondaryQueryWindow(
+        secondaryWindow = QueryWindow(
             hours: hours,
             includesWeekends: try env.bool("PIXL_SECONDARY_QUERY_WEEKENDS", default: false),
             timeZone: timeZone

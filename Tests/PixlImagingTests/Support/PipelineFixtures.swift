@@ -12,7 +12,7 @@ enum PipelineFixtures {
 
     static func configuration(
         secondaryAE: String? = "PACSQR",
-        window: SecondaryQueryWindow.Hours = .always,
+        window: QueryWindow.Hours = .always,
         requireOnline: Bool = true,
         maxStudies: Int = 10
     ) throws -> ArchivePipeline<FakeOrthanc>.Configuration {

@@ -2,7 +2,7 @@ import Foundation
 import PixlCore
 import Testing
 
-struct SecondaryQueryWindowTests {
+struct QueryWindowTests {
     let london = TimeZone(identifier: "Europe/London")!
 
     /// A moment given as London wall-clock time.
@@ -13,7 +13,7 @@ struct SecondaryQueryWindowTests {
         return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4]))!
     }
 
-    var defaultWindow: SecondaryQueryWindow { SecondaryQueryWindow(timeZone: london) }
+    var defaultWindow: QueryWindow { QueryWindow(timeZone: london) }
 
     @Test func weekdayNightIsOpen() {
         // Wednesday 2026-11-25.
@@ -69,8 +69,8 @@ struct SecondaryQueryWindowTests {
     }
 
     @Test func alwaysAndNever() {
-        let always = SecondaryQueryWindow(hours: .always, timeZone: london)
-        let never = SecondaryQueryWindow(hours: .never, timeZone: london)
+        let always = QueryWindow(hours: .always, timeZone: london)
+        let never = QueryWindow(hours: .never, timeZone: london)
         let saturdayNoon = london("2026-11-28 12:00")
         #expect(always.isOpen(at: saturdayNoon))
         #expect(!never.isOpen(at: saturdayNoon))
@@ -78,11 +78,11 @@ struct SecondaryQueryWindowTests {
     }
 
     @Test func parsesHours() {
-        #expect(SecondaryQueryWindow.parseHours("20:00-08:00") == .range(start: 1200, end: 480))
-        #expect(SecondaryQueryWindow.parseHours("always") == .always)
-        #expect(SecondaryQueryWindow.parseHours("NEVER") == .never)
-        #expect(SecondaryQueryWindow.parseHours("25:00-08:00") == nil)
-        #expect(SecondaryQueryWindow.parseHours("08:00-08:00") == nil)
-        #expect(SecondaryQueryWindow.parseHours("8-20") == nil)
+        #expect(QueryWindow.parseHours("20:00-08:00") == .range(start: 1200, end: 480))
+        #expect(QueryWindow.parseHours("always") == .always)
+        #expect(QueryWindow.parseHours("NEVER") == .never)
+        #expect(QueryWindow.parseHours("25:00-08:00") == nil)
+        #expect(QueryWindow.parseHours("08:00-08:00") == nil)
+        #expect(QueryWindow.parseHours("8-20") == nil)
     }
 }

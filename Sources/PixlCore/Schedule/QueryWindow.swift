@@ -1,12 +1,12 @@
 public import Foundation
 
-/// When the secondary archive (a clinical PACS) may be queried: out of working hours (SPEC §3 step 5).
+/// When a lane may query its archive: the secondary's (a clinical PACS) defaults to out of working hours (SPEC §3 step 5).
 ///
 /// A moment is inside the window when its local day (in ``timeZone``) is a weekday, or any day when
 /// ``includesWeekends``, and its local time of day lies within ``hours``. A range that wraps midnight
 /// (`20:00-08:00`) covers the evening and the early morning of the same local day. With
 /// ``includesWeekends``, Saturday and Sunday are open all day.
-public struct SecondaryQueryWindow: Sendable, Hashable {
+public struct QueryWindow: Sendable, Hashable {
     public enum Hours: Sendable, Hashable {
         case always
         case never
