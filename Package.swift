@@ -157,10 +157,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Test support shared by the test targets: fakes, clocks, fixtures, the lab's address book.
+        // Test support shared by the test targets: fakes, clocks, fixtures, the lab's address book, a delaying TCP proxy.
         .target(
             name: "PixlTesting",
-            dependencies: ["PixlCore"],
+            dependencies: [
+                "PixlCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
