@@ -6,21 +6,22 @@ public import PixlCore
 /// Builds the router of the HTTP API (SPEC §5).
 ///
 /// ```swift
-/// let router = buildRouter(store: store, rateGate: bucket, events: events, activity: activity,
+/// let router = buildRouter(store: store, lanes: lanes, events: events, activity: activity,
 ///                          metrics: metrics, configuration: APIConfiguration(apiToken: token))
 /// let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 8000)))
 /// ```
 /// - Parameters:
 ///   - store: where messages are enqueued and jobs read.
-///   - rateGate: the token bucket the workers take from; `/token-bucket-refresh-rate` reads and sets its rate.
-///   - events: where the API publishes what it enqueued and the rates it set.
+///   - lanes: the archives' lanes the workers claim through; `/lanes` shows and sets them, `/token-bucket-refresh-rate`
+///     sets both lanes' rate.
+///   - events: where the API publishes what it enqueued.
 ///   - activity: this process's workers, for `/status` and `/metrics`.
 ///   - metrics: the registry `/metrics` exposes.
 ///   - readiness: what `GET /ready` checks besides the store (orthanc-raw, the RabbitMQ intake).
 ///   - configuration: the bearer token, size limits and the store's deadline.
 public func buildRouter<Store: JobStore, C: Clock<Duration>>(
     store: Store,
-    rateGate: TokenBucket<C>,
+    lanes: Lanes<C>,
     events: JobEvents,
     activity: WorkerActivity,
     metrics: PixlMetrics,
@@ -28,15 +29,15 @@ public func buildRouter<Store: JobStore, C: Clock<Duration>>(
     configuration: APIConfiguration
 ) -> Router<APIContext> {
     makeRouter(
-        store: store, rateGate: rateGate, events: events, activity: activity, metrics: metrics, readiness: readiness,
+        store: store, lanes: lanes, events: events, activity: activity, metrics: metrics, readiness: readiness,
         configuration: configuration
     ).router
 }
 
-/// ``buildRouter(store:rateGate:events:activity:metrics:configuration:)``, and the table of the routes it serves.
+/// ``buildRouter(store:lanes:events:activity:metrics:configuration:)``, and the table of the routes it serves.
 func makeRouter<Store: JobStore, C: Clock<Duration>>(
     store: Store,
-    rateGate: TokenBucket<C>,
+    lanes: Lanes<C>,
     events: JobEvents,
     activity: WorkerActivity,
     metrics: PixlMetrics,
@@ -59,10 +60,11 @@ func makeRouter<Store: JobStore, C: Clock<Duration>>(
 
     ServiceController().addLivenessRoutes(to: open)
     ReadinessController(probes: [ReadinessProbe(name: "database", check: store.ping)] + readiness, deadline: deadline).addRoutes(to: open)
-    MetricsController(store: store, rateGate: rateGate, activity: activity, metrics: metrics, deadline: deadline).addRoutes(to: open)
+    MetricsController(store: store, lanes: lanes, activity: activity, metrics: metrics, deadline: deadline).addRoutes(to: open)
     ServiceController().addDocumentationRoutes(to: protected)
-    RateController(rateGate: rateGate, events: events, maxBodySize: configuration.maxBodySize).addRoutes(to: protected)
+    RateController(lanes: lanes, maxBodySize: configuration.maxBodySize).addRoutes(to: protected)
+    LanesController(store: store, lanes: lanes, maxBodySize: configuration.maxBodySize, deadline: deadline).addRoutes(to: protected)
     MessagesController(store: store, events: events, configuration: configuration).addRoutes(to: protected)
-    StatusController(store: store, rateGate: rateGate, activity: activity, deadline: deadline).addRoutes(to: protected)
+    StatusController(store: store, lanes: lanes, activity: activity, deadline: deadline).addRoutes(to: protected)
     return (router, table)
 }

@@ -17,6 +17,7 @@ struct JobRow {
     var reason: String?
     var attempts: Int
     var archive: String?
+    var lane: String
     /// The Orthanc ids of rows written before `pixl_imaging_0002`, which had no study records.
     var studies: String
     var studyRecords: String
@@ -40,6 +41,7 @@ struct JobRow {
             guard let parsed = Archive(rawValue: archive) else { throw bad("archive") }
             jobArchive = parsed
         }
+        guard let jobLane = Lane(rawValue: lane) else { throw bad("lane") }
         guard let records = JobSQL.studyRecords(studyRecords) else { throw bad("study_records") }
         guard let legacyIDs = JobSQL.studyIDs(studies) else { throw bad("studies") }
         let message = ImagingMessage(
@@ -60,6 +62,7 @@ struct JobRow {
             reason: reason,
             attempts: attempts,
             archive: jobArchive,
+            lane: jobLane,
             studies: records.isEmpty
                 ? legacyIDs.map { StudyRecord(orthancID: $0, studyInstanceUID: "", archive: jobArchive ?? .local) } : records,
             createdAt: createdAt,

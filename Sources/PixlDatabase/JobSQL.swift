@@ -20,13 +20,21 @@ enum JobSQL {
     /// Writes the placeholder of the `n`th argument (from 1) in a dialect.
     typealias Placeholder = (_ n: Int) -> String
 
-    /// The claim: marks the due job of highest priority, then earliest due, then oldest, in progress. One index seek
-    /// (`ix_imaging_job_due`) per priority, highest first, stopping at the first that has a due job: COALESCE evaluates
-    /// its subqueries only as far as it needs. Placeholders: 1 now, 2 the lease's end, 3 the claim's token.
+    /// The most projects a claim tries by name; the due jobs of others are still claimed, after theirs, within a priority.
+    static let maximumProjectOrder = 16
+
+    /// The claim of a lane's due job: of the highest priority; within it, of the first project in the fair share's order
+    /// that has one, else of any project; the earliest due, then the oldest. Each candidate is one index seek
+    /// (`ix_imaging_job_share` for a named project, `ix_imaging_job_due` for any), tried in that order until one is found:
+    /// COALESCE evaluates its subqueries only as far as it needs. Marks the job in progress.
+    /// Placeholders: 1 now, 2 the lease's end, 3 the claim's token, 4 the lane, 5… the projects, in their order.
     /// - Parameter locking: appended to each candidate's SELECT (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
-    static func claim(table: String, columns: String, locking: String, placeholder p: Placeholder) -> String {
-        let candidates = ImagingMessage.priorities.reversed().map { priority in
-            "(SELECT id FROM \(table) WHERE priority = \(priority) AND due_at <= \(p(1)) ORDER BY due_at, seq LIMIT 1 \(locking))"
+    static func claim(table: String, columns: String, projects: Int, locking: String, placeholder p: Placeholder) -> String {
+        let due = "lane = \(p(4)) AND due_at <= \(p(1)) ORDER BY due_at, seq LIMIT 1 \(locking)"
+        let candidates = ImagingMessage.priorities.reversed().flatMap { priority in
+            (0..<min(projects, maximumProjectOrder)).map { project in
+                "(SELECT id FROM \(table) WHERE priority = \(priority) AND project_name = \(p(5 + project)) AND \(due))"
+            } + ["(SELECT id FROM \(table) WHERE priority = \(priority) AND \(due))"]
         }
         return """
             UPDATE \(table)
@@ -37,17 +45,18 @@ enum JobSQL {
             """
     }
 
-    /// When the next job is due: the earliest `due_at` of each priority (one seek each), then the earliest of those.
-    static func nextDue(table: String) -> String {
+    /// When the next job of a lane is due: the earliest `due_at` of each priority (one seek each), then the earliest of
+    /// those. Placeholder 1: the lane.
+    static func nextDue(table: String, placeholder p: Placeholder) -> String {
         let perPriority = ImagingMessage.priorities.map { priority in
-            "SELECT MIN(due_at) AS due FROM \(table) WHERE priority = \(priority) AND due_at IS NOT NULL"
+            "SELECT MIN(due_at) AS due FROM \(table) WHERE lane = \(p(1)) AND priority = \(priority) AND due_at IS NOT NULL"
         }
         return "SELECT MIN(due) FROM (\(perPriority.joined(separator: " UNION ALL "))) AS dues"
     }
 
     /// The counts `imaging_job_count` keeps (its triggers).
     static func counts(table: String) -> String {
-        "SELECT project_name, state, jobs FROM \(table) WHERE jobs <> 0"
+        "SELECT project_name, lane, state, jobs FROM \(table) WHERE jobs <> 0"
     }
 
     /// A page of the listing: the filter's conditions and the keyset bound over (created_at, seq), then `limit + 1`

@@ -17,7 +17,8 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
         public var rawAETitle: String
         public var primary: PixlConfiguration.DicomSource
         public var secondary: PixlConfiguration.DicomSource?
-        public var secondaryWindow: QueryWindow
+        /// When the secondary archive may be queried: its lane's window and closed days.
+        public var secondaryTimetable: LaneTimetable
         public var requireOnline: Bool
         public var transferTimeout: Duration
         public var autorouteToAnon: Bool
@@ -30,7 +31,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             rawAETitle = configuration.orthancRaw.aeTitle
             primary = configuration.primary
             secondary = configuration.secondary
-            secondaryWindow = configuration.secondaryWindow
+            secondaryTimetable = configuration.secondaryLane.timetable
             requireOnline = configuration.requireOnline
             transferTimeout = configuration.transferTimeout
             autorouteToAnon = configuration.autorouteToAnon
@@ -53,12 +54,14 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
 
     let orthanc: Client
     let configuration: Configuration
-    /// The wall clock that decides the secondary query window; injectable for tests.
+    /// The wall clock that decides the secondary archive's timetable; injectable for tests.
     let now: @Sendable () -> Date
     /// What back-pressure and the job follower wait on; a `MockClock` in tests.
     let clock: any Clock<Duration>
     let jobFollower: JobFollower<Client>
     let metrics: any PipelineMetrics
+    /// Hears how each archive answers its C-FINDs and C-MOVEs (the lanes' breakers and adaptive rates).
+    let observer: any ArchiveObserver
 
     // MARK: Initialization
 
@@ -66,12 +69,14 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
         orthanc: Client,
         configuration: Configuration,
         metrics: any PipelineMetrics = NoPipelineMetrics(),
+        observer: any ArchiveObserver = NoArchiveObserver(),
         clock: any Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.orthanc = orthanc
         self.configuration = configuration
         self.metrics = metrics
+        self.observer = observer
         self.clock = clock
         self.now = now
         self.jobFollower = JobFollower(orthanc: orthanc, timeout: configuration.transferTimeout, clock: clock)
@@ -79,11 +84,12 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
 
     // MARK: Methods
 
-    /// Runs steps 3 to 8 for one message. Never throws: every fault becomes an outcome.
+    /// Runs steps 3 to 8 for one message, querying the archives `reach` allows. Never throws: every fault becomes an
+    /// outcome.
     ///
     /// The message is checked again (``ImagingMessage/validated()``) before any call to Orthanc, so a
     /// message that skipped the intake's checks still cannot send an unsafe key.
-    public func process(_ message: ImagingMessage, logger: Logger) async -> PipelineOutcome {
+    public func process(_ message: ImagingMessage, reach: ArchiveReach = .both, logger: Logger) async -> PipelineOutcome {
         var logger = logger
         for (key, value) in message.logMetadata(includeIdentifiers: configuration.logIdentifiers) {
             logger[metadataKey: key] = value
@@ -96,7 +102,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             return .failed(error: "invalid message: \(error)")
         }
         do {
-            return try await run(checked, logger: logger)
+            return try await run(checked, reach: reach, logger: logger)
         } catch let error as OrthancError where error.isTransient {
             logger.warning("transient Orthanc fault, will retry: \(error)")
             logger.debug("transient Orthanc fault detail: \(error.debugDescription)")
@@ -114,7 +120,7 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
     }
 
     /// Which studies the message means (step 3, else steps 4 and 5), then each made complete and tagged.
-    private func run(_ message: ImagingMessage, logger: Logger) async throws -> PipelineOutcome {
+    private func run(_ message: ImagingMessage, reach: ArchiveReach, logger: Logger) async throws -> PipelineOutcome {
         let local = try await timed("find_local") { try await localStudies(for: message) }
         if let refusal = tooManyStudies(local.count, logger: logger) { return refusal }
         let targets: [StudyTarget]
@@ -122,18 +128,18 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
             logger.info("study already in orthanc-raw", metadata: [LogKey.archive: "local", LogKey.step: "find-local"])
             targets = local.map(StudyTarget.init(local:))
         } else {
-            switch try await search(for: message, logger: logger) {
+            switch try await search(for: message, reach: reach, logger: logger) {
             case .found(let found):
                 let all = try await self.targets(for: found, local: local)
                 if let refusal = tooManyStudies(all.count, logger: logger) { return refusal }
                 targets = all
             case .none(let outcome):
                 // Studies found locally by MRN + accession number are still checked against an archive.
-                guard !local.isEmpty, outcome.state != .deferred else { return outcome }
+                guard !local.isEmpty, outcome.state != .deferred, outcome.state != .queued else { return outcome }
                 targets = local.map(StudyTarget.init(local:))
             }
         }
-        return try await finish(targets, message: message, logger: logger)
+        return try await finish(targets, message: message, reach: reach, logger: logger)
     }
 
     /// A message matching more studies than allowed fails before anything is pulled (SPEC §2).
@@ -147,14 +153,14 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
 
     /// Makes every study complete (pulling or topping up what raw lacks), tags the complete ones, and
     /// sums up: success only when every study the message means is complete.
-    private func finish(_ targets: [StudyTarget], message: ImagingMessage, logger: Logger) async throws -> PipelineOutcome {
+    private func finish(_ targets: [StudyTarget], message: ImagingMessage, reach: ArchiveReach, logger: Logger) async throws -> PipelineOutcome {
         var targets = targets
         let requested = message.requestedSeriesUIDs
         var summary = CompletenessSummary(requestedSeries: requested)
         for index in targets.indices {
             var studyLogger = logger
             studyLogger[metadataKey: LogKey.studyUID] = "\(targets[index].uid)"
-            switch try await timed("completeness", { try await makeComplete(&targets[index], requested: requested, logger: studyLogger) }) {
+            switch try await timed("completeness", { try await makeComplete(&targets[index], requested: requested, reach: reach, logger: studyLogger) }) {
             case .stop(let outcome):
                 return outcome
             case .checked(let check):

@@ -12,7 +12,7 @@ extension ArchivePipeline {
     /// A study found in this attempt and not in orthanc-raw is pulled whole: its C-MOVE starts before the
     /// inventory is taken, so that the SERIES-level C-FIND runs while Orthanc moves the study (on the lab a
     /// C-FIND takes half as long as a one-instance C-MOVE, about 90 ms), and the copy is compared once it arrived.
-    func makeComplete(_ target: inout StudyTarget, requested: [String], logger: Logger) async throws -> StudyProgress {
+    func makeComplete(_ target: inout StudyTarget, requested: [String], reach: ArchiveReach, logger: Logger) async throws -> StudyProgress {
         let inventory: ArchiveInventory
         var wholeMove: StudyMove?
         switch target.location {
@@ -27,7 +27,7 @@ extension ArchivePipeline {
         case .nowhere:
             return .checked(try await keptUnlisted(target, requested: requested, logger: logger))
         case .unknown:
-            switch try await locate(target.uid, logger: logger) {
+            switch try await locate(target.uid, reach: reach, logger: logger) {
             case .found(let found):
                 target.location = .archive(found.source)
                 inventory = found
@@ -43,7 +43,7 @@ extension ArchivePipeline {
         if wanted.isEmpty {
             guard requested.isEmpty else { return .checked(.skipped(target.uid, source: source)) }
             logger.warning("the \(source.name) lists no series of the study", metadata: [LogKey.step: "completeness"])
-            if let wholeMove { try await undo(wholeMove, of: target.uid, logger: logger) }
+            if let wholeMove { try await undo(wholeMove, of: target.uid, from: source, logger: logger) }
             let record = StudyRecord(orthancID: target.rawID, studyInstanceUID: target.uid, archive: source.archive)
             return .checked(StudyCheck(record: record, isComplete: false, problem: "the \(source.name) lists no series of the study"))
         }
@@ -57,7 +57,7 @@ extension ArchivePipeline {
         var pulledWhole = false
         var problem: String?
         if let wholeMove {
-            switch try await timed("retrieve", { try await follow(wholeMove, logger: logger) }) {
+            switch try await timed("retrieve", { try await follow(wholeMove, from: source, logger: logger) }) {
             case .refused(let description): return .stop(.discarded(reason: "retrieve failed: \(description)", archive: source.archive))
             case .unfinished(let reason): problem = reason
             case .arrived: break
@@ -99,8 +99,8 @@ extension ArchivePipeline {
     /// Follows a whole-study C-MOVE started before the archive listed no series of the study, then deletes what it
     /// brought: a copy no inventory vouches for is not kept, as when nothing was moved (left in orthanc-raw, the next
     /// attempt would take it for a study that no archive lists any more, and keep it as it is).
-    private func undo(_ move: StudyMove, of study: String, logger: Logger) async throws {
-        _ = try await follow(move, logger: logger)
+    private func undo(_ move: StudyMove, of study: String, from source: ArchiveSource, logger: Logger) async throws {
+        _ = try await follow(move, from: source, logger: logger)
         guard let rawID = try await rawStudyID(study) else { return }
         logger.warning("deleting the study the archive moved but lists no series of", metadata: [LogKey.step: "completeness"])
         try await orthanc.deleteStudy(id: rawID)
@@ -112,7 +112,7 @@ extension ArchivePipeline {
     /// asked and whose SeriesInstanceUID is a valid UID, once each.
     func inventory(of study: String, in source: ArchiveSource) async throws -> ArchiveInventory {
         let keys = ["StudyInstanceUID": study, "SeriesInstanceUID": "", "Modality": "", "NumberOfSeriesRelatedInstances": ""]
-        let result = try await orthanc.query(.series, modality: source.modality, keys: keys)
+        let result = try await find(.series, in: source, keys: keys)
         var seen = Set<String>()
         var series: [ArchiveSeries] = []
         for answer in result.answers where DicomValue.equals(answer.studyInstanceUID, study) {
@@ -129,7 +129,7 @@ extension ArchivePipeline {
     /// without it). Keeps the answers of that study and series with a valid SOPInstanceUID.
     func listInstances(of series: String, study: String, in source: ArchiveSource) async throws -> InstanceListing {
         let keys = ["StudyInstanceUID": study, "SeriesInstanceUID": series, "SOPInstanceUID": ""]
-        let result = try await orthanc.query(.instance, modality: source.modality, keys: keys)
+        let result = try await find(.instance, in: source, keys: keys)
         return InstanceListing(
             query: QueryReference(id: result.id, answerCount: result.answers.count),
             indexBySOPInstanceUID: Self.instanceAnswers(result, study: study, series: series)
@@ -148,17 +148,33 @@ extension ArchivePipeline {
         return indexes
     }
 
-    /// Which archive lists a study found only in orthanc-raw: the primary, else the secondary (within its
-    /// window: outside it, the job is deferred like any secondary query).
-    private func locate(_ study: String, logger: Logger) async throws -> Location {
-        let primary = try await inventory(of: study, in: configuration.primarySource)
-        if !primary.series.isEmpty { return .found(primary) }
-        guard let secondary = configuration.secondarySource else { return .nowhere }
-        if let closed = secondaryWindowClosed(logger: logger) {
-            return closed.state == .deferred ? .stop(closed) : .nowhere
+    /// Which archive lists a study found only in orthanc-raw, as far as `reach` allows: the primary, else the secondary
+    /// (within its timetable: outside it, the job is deferred like any secondary query). A run of the primary lane hands
+    /// the job to the secondary lane instead of asking it; a run of the secondary lane asks the secondary first.
+    private func locate(_ study: String, reach: ArchiveReach, logger: Logger) async throws -> Location {
+        let primary = configuration.primarySource
+        guard let secondary = configuration.secondarySource else {
+            let found = try await inventory(of: study, in: primary)
+            return found.series.isEmpty ? .nowhere : .found(found)
         }
-        let found = try await inventory(of: study, in: secondary)
-        return found.series.isEmpty ? .nowhere : .found(found)
+        let order: [ArchiveSource]
+        switch reach {
+        case .lane(.secondary):
+            order = [secondary, primary]
+        case .lane(.primary):
+            let found = try await inventory(of: study, in: primary)
+            return found.series.isEmpty ? .stop(.notInPrimary(reason: Self.waitingForSecondary)) : .found(found)
+        case .both:
+            let found = try await inventory(of: study, in: primary)
+            if !found.series.isEmpty { return .found(found) }
+            if let closed = secondaryClosed(at: now()) { return closed.state == .deferred ? .stop(closed) : .nowhere }
+            order = [secondary]
+        }
+        for source in order {
+            let found = try await inventory(of: study, in: source)
+            if !found.series.isEmpty { return .found(found) }
+        }
+        return .nowhere
     }
 
     private enum Location {

@@ -38,9 +38,9 @@ extension ArchivePipeline {
     }
 
     /// Follows a study's first C-MOVE to its end.
-    func follow(_ move: StudyMove, logger: Logger) async throws -> MoveResult {
+    func follow(_ move: StudyMove, from source: ArchiveSource, logger: Logger) async throws -> MoveResult {
         switch move {
-        case .started(let jobID): try await followMove(jobID, logger: logger)
+        case .started(let jobID): try await followMove(jobID, from: source, logger: logger)
         case .queryGone: .unfinished(Self.queryGone)
         }
     }
@@ -72,7 +72,7 @@ extension ArchivePipeline {
         )
         var problem: String? = jobs.contains(nil) ? Self.queryGone : nil
         for jobID in jobs.compactMap({ $0 }) {
-            switch try await followMove(jobID, logger: logger) {
+            switch try await followMove(jobID, from: source, logger: logger) {
             case .arrived: continue
             case .refused(let description): problem = problem ?? "C-MOVE refused: \(description)"
             case .unfinished(let reason): problem = problem ?? reason
@@ -105,7 +105,7 @@ extension ArchivePipeline {
         for start in stride(from: 0, to: missing.count, by: Self.instancesPerQuery) {
             let batch = Array(missing[start..<min(start + Self.instancesPerQuery, missing.count)])
             let keys = ["StudyInstanceUID": study, "SeriesInstanceUID": series, "SOPInstanceUID": batch.joined(separator: "\\")]
-            let result = try await orthanc.query(.instance, modality: source.modality, keys: keys)
+            let result = try await find(.instance, in: source, keys: keys)
             let checked = Self.instanceAnswers(result, study: study, series: series, among: Set(batch))
             if checked.count == result.answers.count, !checked.isEmpty {
                 jobs.append(try await startMove(result.id))
@@ -136,20 +136,36 @@ extension ArchivePipeline {
     /// Why a move did not start: its query is gone from orthanc-raw.
     static var queryGone: String { "orthanc-raw no longer holds the query to move from (restarted, or newer queries pushed it out)" }
 
-    /// Follows a C-MOVE job. An evicted job is judged by what arrived, as every move is counted after.
-    func followMove(_ jobID: String, logger: Logger) async throws -> MoveResult {
+    /// Follows a C-MOVE job from `source`, and tells the archive observer how the archive did: a move that arrived or
+    /// ended with a DIMSE status was answered; one cut off by the network, or timed out, is the archive's fault. An
+    /// evicted job is judged by what arrived, as every move is counted after.
+    func followMove(_ jobID: String, from source: ArchiveSource, logger: Logger) async throws -> MoveResult {
+        let started = ContinuousClock.now
+        let (result, answered) = try await followMove(jobID, logger: logger)
+        let latency = ContinuousClock.now - started
+        if answered {
+            await observer.archive(source.archive, answered: .move, after: latency)
+        } else {
+            await observer.archive(source.archive, faulted: .move, after: latency)
+        }
+        return result
+    }
+
+    /// What a C-MOVE job came to, and whether the archive answered (a success, or a failure with a DIMSE status).
+    private func followMove(_ jobID: String, logger: Logger) async throws -> (MoveResult, answered: Bool) {
         switch try await jobFollower.follow(jobID) {
         case .succeeded, .evicted:
-            return .arrived
+            return (.arrived, true)
         case .timedOut:
             logger.warning("C-MOVE did not finish within the transfer timeout", metadata: [LogKey.orthancJob: "\(jobID)"])
-            return .unfinished("C-MOVE did not finish within the transfer timeout")
+            return (.unfinished("C-MOVE did not finish within the transfer timeout"), false)
         case .failed(let description, let details):
             logger.warning("C-MOVE failed: \(description)", metadata: [LogKey.orthancJob: "\(jobID)"])
-            if let status = Self.dimseStatus(in: details), Self.isRefusal(status) {
-                return .refused("\(description) (DIMSE status 0x\(String(status, radix: 16, uppercase: true)))")
+            guard let status = Self.dimseStatus(in: details) else { return (.unfinished("C-MOVE failed: \(description)"), false) }
+            if Self.isRefusal(status) {
+                return (.refused("\(description) (DIMSE status 0x\(String(status, radix: 16, uppercase: true)))"), true)
             }
-            return .unfinished("C-MOVE failed: \(description)")
+            return (.unfinished("C-MOVE failed: \(description)"), true)
         }
     }
 

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import Logging
-import PixlCore
+public import PixlCore
 
 /// Which studies a message means (SPEC §3 steps 3 to 5), with the second guard of SPEC §2: an answer,
 /// local or from an archive, counts only if its keys equal what was asked.
@@ -13,18 +13,31 @@ extension ArchivePipeline {
         }
     }
 
-    /// Steps 4 and 5: the primary archive, then (when it has nothing) the secondary one.
-    func search(for message: ImagingMessage, logger: Logger) async throws -> ArchiveSearch {
-        let primary = configuration.primarySource
-        if let found = try await timed("query_primary", { try await query(primary, for: message, logger: logger) }) {
-            return .found(found)
+    /// Steps 4 and 5: the primary archive, then (when it has nothing) the secondary one, as far as `reach` allows: a run
+    /// of the primary lane hands the job to the secondary lane instead, and a run of the secondary lane asks only the
+    /// secondary archive (the primary has said no).
+    func search(for message: ImagingMessage, reach: ArchiveReach, logger: Logger) async throws -> ArchiveSearch {
+        if reach != .lane(.secondary) {
+            let primary = configuration.primarySource
+            if let found = try await timed("query_primary", { try await query(primary, for: message, logger: logger) }) {
+                return .found(found)
+            }
         }
         guard let secondary = configuration.secondarySource else {
             logger.info("not found in primary archive and no secondary archive", metadata: [LogKey.step: "query-primary"])
             return .none(.discarded(reason: "not found in primary archive and no secondary archive"))
         }
-        if let closed = secondaryWindowClosed(logger: logger) {
-            return .none(closed)
+        switch reach {
+        case .lane(.primary):
+            logger.info("not found in primary archive: over to the secondary lane", metadata: [LogKey.step: "query-primary"])
+            return .none(.notInPrimary(reason: Self.waitingForSecondary))
+        case .both:
+            if let closed = secondaryClosed(at: now()) {
+                logger.info("not found in primary archive; the secondary archive is closed", metadata: [LogKey.step: "query-secondary"])
+                return .none(closed)
+            }
+        case .lane(.secondary):
+            break
         }
         guard let found = try await timed("query_secondary", { try await query(secondary, for: message, logger: logger) }) else {
             logger.info("not found in primary or secondary archive", metadata: [LogKey.step: "query-secondary"])
@@ -36,6 +49,9 @@ extension ArchivePipeline {
         }
         return .found(found)
     }
+
+    /// Why a job the primary lane hands over waits in the secondary lane.
+    static var waitingForSecondary: String { "not found in primary archive; waiting for the secondary archive's lane" }
 
     /// The studies to finish: those found in the archive (with their copy in raw, if any) and the local ones.
     func targets(for found: FoundStudies, local: [OrthancStudy]) async throws -> [StudyTarget] {
@@ -62,16 +78,17 @@ extension ArchivePipeline {
         try await orthanc.findStudies(matching: ["StudyInstanceUID": uid]).first { DicomValue.equals($0.studyInstanceUID, uid) }?.id
     }
 
-    /// `nil` when the secondary archive may be queried now; else the deferral until its window opens, or
-    /// a discard when its queries are disabled.
-    func secondaryWindowClosed(logger: Logger) -> PipelineOutcome? {
-        let current = now()
-        guard !configuration.secondaryWindow.isOpen(at: current) else { return nil }
-        guard let opening = configuration.secondaryWindow.nextOpening(after: current) else {
+    /// `nil` when the secondary archive may be queried at `date` (its window is open and the day is not closed); else the
+    /// deferral until its lane opens, or a discard when it never does (`never`).
+    public func secondaryClosed(at date: Date) -> PipelineOutcome? {
+        switch configuration.secondaryTimetable.entry(at: date) {
+        case .open:
+            return nil
+        case .closedUntil(let opening):
+            return .deferred(until: opening, reason: "not found in primary archive; secondary archive is queried only in its window")
+        case .neverOpen:
             return .discarded(reason: "not found in primary archive and secondary queries are disabled")
         }
-        logger.info("not found in primary archive; secondary archive closed until its window opens", metadata: [LogKey.step: "query-secondary"])
-        return .deferred(until: opening, reason: "not found in primary archive; secondary archive is queried only in its window")
     }
 
     /// The reason not to pull a secondary study, or `nil` when every answer is ONLINE (or unreported and allowed).
@@ -92,9 +109,7 @@ extension ArchivePipeline {
     /// pulled; studies found by steps 4 and 5 were checked there, the others are asked now (one C-FIND).
     func availabilityRefusal(for target: inout StudyTarget, from source: ArchiveSource) async throws -> String? {
         guard source.archive == .secondary, !target.availabilityChecked else { return nil }
-        let result = try await orthanc.query(
-            .study, modality: source.modality, keys: ["StudyInstanceUID": target.uid, "InstanceAvailability": ""]
-        )
+        let result = try await find(.study, in: source, keys: ["StudyInstanceUID": target.uid, "InstanceAvailability": ""])
         target.availabilityChecked = true
         return availabilityRefusal(result.answers.filter { DicomValue.equals($0.studyInstanceUID, target.uid) })
     }
@@ -105,7 +120,7 @@ extension ArchivePipeline {
     private func query(_ source: ArchiveSource, for message: ImagingMessage, logger: Logger) async throws -> FoundStudies? {
         if !message.studyUID.isEmpty {
             let keys = ["StudyInstanceUID": message.studyUID, "InstanceAvailability": ""]
-            let result = try await orthanc.query(.study, modality: source.modality, keys: keys)
+            let result = try await find(.study, in: source, keys: keys)
             let matching = exactAnswers(result, asked: ["StudyInstanceUID": message.studyUID], logger: logger)
             if !matching.isEmpty { return FoundStudies(source: source, queryID: result.id, answers: matching) }
         }
@@ -113,7 +128,7 @@ extension ArchivePipeline {
         let keys = [
             "PatientID": message.mrn, "AccessionNumber": message.accessionNumber, "StudyInstanceUID": "", "InstanceAvailability": "",
         ]
-        let result = try await orthanc.query(.study, modality: source.modality, keys: keys)
+        let result = try await find(.study, in: source, keys: keys)
         let matching = exactAnswers(result, asked: ["PatientID": message.mrn, "AccessionNumber": message.accessionNumber], logger: logger)
         if !matching.isEmpty {
             logger.debug("found by MRN and accession number", metadata: [LogKey.step: "query"])

@@ -4,16 +4,19 @@ public import PixlCore
 public import ServiceLifecycle
 import Synchronization
 
-/// Runs jobs from the store through the pipeline: at most `maxInFlight` at once, each after orthanc-raw
-/// has no pending job (SPEC §3 step 1) and after taking a token from the rate gate (step 2).
+/// Runs jobs from the store through the pipeline, one claim loop per lane (issue 13): each lane claims its own jobs,
+/// at most its `maxInFlight` at once, while its timetable is open and its circuit breaker lets it, each job after
+/// orthanc-raw has no pending job (SPEC §3 step 1) and after taking a token from the lane's bucket (step 2). Within a
+/// priority, a lane's claims go round its projects (``FairShare``). The lanes never wait for each other: one closed,
+/// paused or broken leaves the other at its full rate.
 ///
 /// It hears of new work through ``JobEvents`` (`enqueued`) and publishes what its workers do (`started`,
-/// `recorded`, `released`, `lost`, `draining`). It alone decides when a retried job runs again (``RetryPolicy``).
+/// `recorded`, `released`, `lost`, `draining`). It alone decides when a retried job runs again (``RetryPolicy``), and
+/// where a job the primary archive has not found goes: into the secondary lane, or deferred to its next opening.
 /// On graceful shutdown it stops claiming, gives in-flight jobs `drainTimeout` to finish, then cancels
 /// the rest and releases them back to the store, unchanged, for the next start.
 public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<Duration>>: Service {
     public struct Configuration: Sendable {
-        public var maxInFlight: Int
         public var retryPolicy: RetryPolicy
         /// How long a claim holds a job before another worker may take it over; renewed while the job runs.
         public var lease: Duration
@@ -22,13 +25,11 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         public var drainTimeout: Duration
 
         public init(
-            maxInFlight: Int,
             retryPolicy: RetryPolicy,
             lease: Duration = .seconds(60),
             idlePoll: Duration = .seconds(1),
             drainTimeout: Duration = .seconds(10)
         ) {
-            self.maxInFlight = maxInFlight
             self.retryPolicy = retryPolicy
             self.lease = lease
             self.idlePoll = idlePoll
@@ -36,40 +37,49 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         }
     }
 
+    /// A claimed job and the lane it runs in.
+    private struct LaneClaim {
+        var claim: Claim
+        /// Whether it is the lane's circuit breaker's probe.
+        var isProbe: Bool
+    }
+
     // MARK: Member variables
 
     let store: Store
     let pipeline: ArchivePipeline<Client>
     let configuration: Configuration
-    let rateGate: TokenBucket<C>
+    let lanes: Lanes<C>
     let events: JobEvents
     let clock: C
     let logger: Logger
-    /// Signalled when work may be waiting or a slot freed.
-    private let signal = WorkSignal()
-    private let running = Atomic<Int>(0)
+    /// Signalled when work may be waiting, a slot freed or a lane's settings changed.
+    private let signal: WorkSignal
     private let stopping = Atomic<Bool>(false)
 
     // MARK: Initialization
 
     /// - Parameters:
-    ///   - rateGate: the token bucket each job takes a token from (SPEC §3 step 2).
+    ///   - lanes: the lanes the pool claims through, with their buckets (SPEC §3 step 2), timetables and breakers.
     ///   - events: where new work is heard of and the workers' events are published.
+    ///   - signal: what wakes the claim loops; the lanes notify it when they may claim sooner (pass the same one).
     ///   - clock: what the pool sleeps on (idle waits, lease renewals, the drain); tests inject a manual one.
     public init(
         store: Store,
         pipeline: ArchivePipeline<Client>,
         configuration: Configuration,
-        rateGate: TokenBucket<C>,
+        lanes: Lanes<C>,
         events: JobEvents,
+        signal: WorkSignal = WorkSignal(),
         clock: C,
         logger: Logger
     ) {
         self.store = store
         self.pipeline = pipeline
         self.configuration = configuration
-        self.rateGate = rateGate
+        self.lanes = lanes
         self.events = events
+        self.signal = signal
         self.clock = clock
         self.logger = logger
         events.subscribe { [signal] event in
@@ -79,12 +89,14 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
 
     // MARK: Methods
 
-    /// Jobs being processed now.
-    var inFlight: Int { running.load(ordering: .relaxed) }
+    /// Jobs being processed now, in every lane.
+    var inFlight: Int { lanes.all.reduce(0) { $0 + $1.inFlight } }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            await claimLoop()
+            await withTaskGroup(of: Void.self) { loops in
+                for lane in lanes.all { loops.addTask { await self.claimLoop(lane) } }
+            }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
             self.events.publish(.draining)
@@ -92,19 +104,20 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         }
     }
 
-    /// Claims until graceful shutdown; job tasks live in a group of their own so they can be drained.
-    private func claimLoop() async {
+    /// Claims a lane's jobs until graceful shutdown; job tasks live in a group of their own so they can be drained.
+    private func claimLoop(_ lane: ArchiveLane<C>) async {
+        var laneLogger = self.logger
+        laneLogger[metadataKey: LogKey.lane] = "\(lane.lane.rawValue)"
+        let logger = laneLogger
         await withTaskGroup(of: Void.self) { jobs in
             while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                 do {
                     // A wait for a token (rate 0) or for work ends at once on graceful shutdown.
-                    guard let claim = try await cancelWhenGracefulShutdown({ try await self.nextClaim() }) else { continue }
-                    running.add(1, ordering: .relaxed)
-                    events.publish(.started(claim.job))
+                    guard let next = try await cancelWhenGracefulShutdown({ try await self.nextClaim(lane, logger: logger) }) else { continue }
+                    events.publish(.started(next.claim.job))
                     jobs.addTask {
-                        await self.execute(claim)
-                        self.running.subtract(1, ordering: .relaxed)
-                        self.signal.notify()
+                        await self.execute(next.claim, in: lane.lane, logger: logger)
+                        lane.finished(wasProbe: next.isProbe)
                     }
                 } catch is CancellationError {
                     if stopping.load(ordering: .relaxed) { break }
@@ -113,38 +126,78 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
                     await signal.wait(upTo: configuration.idlePoll, on: clock)
                 }
             }
-            await drain(jobs: &jobs)
+            await drain(jobs: &jobs, of: lane)
         }
     }
 
-    /// Waits for a free slot, an idle orthanc-raw, a due job and a token, then claims the job.
-    private func nextClaim() async throws -> Claim? {
-        if inFlight >= configuration.maxInFlight {
+    /// Waits for a free slot, an open and unpaused lane, a closed breaker (or its probe), a due job, an idle
+    /// orthanc-raw and a token, then claims the job, the turn of its project.
+    private func nextClaim(_ lane: ArchiveLane<C>, logger: Logger) async throws -> LaneClaim? {
+        guard lane.hasFreeSlot, !lane.isPaused else {
             await signal.wait(upTo: configuration.idlePoll, on: clock)
             return nil
         }
         let now = Date()
-        let due = try await store.nextDueDate()
+        switch lane.settings.timetable.entry(at: now) {
+        case .open:
+            break
+        case .closedUntil(let opening):
+            await signal.wait(upTo: min(Duration.seconds(max(opening.timeIntervalSince(now), 0.001)), configuration.idlePoll), on: clock)
+            return nil
+        case .neverOpen:
+            await signal.wait(upTo: configuration.idlePoll, on: clock)
+            return nil
+        }
+        let isProbe: Bool
+        switch lane.breakerPermission() {
+        case .claim:
+            isProbe = false
+        case .probe:
+            isProbe = true
+        case .wait(let until):
+            let untilHalfOpen = until.map { clock.now.duration(to: $0) } ?? configuration.idlePoll
+            await signal.wait(upTo: max(min(untilHalfOpen, configuration.idlePoll), .milliseconds(1)), on: clock)
+            return nil
+        }
+        do {
+            let claim = try await claim(in: lane, logger: logger)
+            if claim == nil, isProbe { lane.probeUnused() }
+            return claim.map { LaneClaim(claim: $0, isProbe: isProbe) }
+        } catch {
+            if isProbe { lane.probeUnused() }
+            throw error
+        }
+    }
+
+    /// The claim itself, once the lane may claim: a due job, back-pressure, a token, the fair share's order.
+    private func claim(in lane: ArchiveLane<C>, logger: Logger) async throws -> Claim? {
+        let now = Date()
+        let due = try await store.nextDueDate(in: lane.lane)
         guard let due, due <= now else {
             let untilDue = due.map { Duration.seconds(max($0.timeIntervalSince(now), 0.001)) } ?? configuration.idlePoll
             await signal.wait(upTo: min(untilDue, configuration.idlePoll), on: clock)
             return nil
         }
         try await timed("back_pressure") { try await pipeline.waitWhileOrthancIsBusy(logger: logger) }
-        try await timed("rate_gate") { try await rateGate.take() }
+        try await timed("rate_gate") { try await lane.bucket.take() }
         guard !stopping.load(ordering: .relaxed) else { return nil }
-        return try await store.claimNext(now: Date(), lease: configuration.lease)
+        let order = lane.projectOrder(among: try await store.counts().unfinishedProjects[lane.lane] ?? [])
+        guard let claim = try await store.claimNext(in: lane.lane, projectOrder: order, now: Date(), lease: configuration.lease) else {
+            return nil
+        }
+        lane.claimed(claim.job, from: order)
+        return claim
     }
 
     /// Processes one claimed job and records what it came to, renewing its lease meanwhile. A worker that loses its
     /// claim (its lease ran out, another worker took the job over) stops working on the job and writes nothing.
-    private func execute(_ claim: Claim) async {
+    private func execute(_ claim: Claim, in lane: Lane, logger: Logger) async {
         let job = claim.job
-        var logger = self.logger
+        var logger = logger
         logger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
         let jobLogger = logger
         let outcome = await withTaskGroup(of: PipelineOutcome?.self) { group in
-            group.addTask { await self.pipeline.process(job.message, logger: jobLogger) }
+            group.addTask { await self.pipeline.process(job.message, reach: .lane(lane), logger: jobLogger) }
             group.addTask {
                 await self.holdLease(claim, logger: jobLogger)
                 return nil
@@ -164,7 +217,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
             }
             guard let outcome else { throw JobStoreError(.leaseLost, jobID: job.id) }
             let now = Date()
-            let result = configuration.retryPolicy.result(for: outcome, afterAttempt: job.attempts, now: now)
+            let result = self.result(for: outcome, afterAttempt: job.attempts, now: now)
             let recorded = try await store.record(result, for: claim, now: now)
             events.publish(.recorded(recorded))
             logger.info("job \(result.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
@@ -196,10 +249,21 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         }
     }
 
-    /// Lets in-flight jobs finish for up to `drainTimeout`, then cancels them (they release themselves).
-    private func drain(jobs: inout TaskGroup<Void>) async {
+    /// What to record of `outcome`: a job the primary archive has not found goes into the secondary lane, or is deferred
+    /// there to its next opening (the secondary's timetable decides); a retry waits for the back-off
+    /// (``RetryPolicy``); any other outcome is recorded as it is.
+    private func result(for outcome: PipelineOutcome, afterAttempt attempts: Int, now: Date) -> JobResult {
+        guard case .notInPrimary = outcome else { return configuration.retryPolicy.result(for: outcome, afterAttempt: attempts, now: now) }
+        guard let closed = pipeline.secondaryClosed(at: now) else { return JobResult(outcome) }
+        var result = JobResult(closed)
+        result.lane = .secondary
+        return result
+    }
+
+    /// Lets the lane's in-flight jobs finish for up to `drainTimeout`, then cancels them (they release themselves).
+    private func drain(jobs: inout TaskGroup<Void>, of lane: ArchiveLane<C>) async {
         let deadline = clock.now.advanced(by: configuration.drainTimeout)
-        while inFlight > 0, clock.now < deadline {
+        while lane.inFlight > 0, clock.now < deadline {
             await signal.wait(upTo: clock.now.duration(to: deadline), on: clock)
         }
         jobs.cancelAll()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Logging
 import Metrics
 import Hummingbird
@@ -31,11 +32,13 @@ struct ServeCommand: AsyncParsableCommand {
             "serving",
             metadata: [
                 "pixl.api": "\(configuration.api.host):\(configuration.api.port)",
-                "pixl.rate": "\(configuration.api.initialRate)",
-                "pixl.max_in_flight": "\(configuration.maxMessagesInFlight)",
+                "pixl.primary": "\(configuration.primaryLane.rate)/s, \(configuration.primaryLane.maxInFlight) in flight",
+                "pixl.secondary": "\(configuration.hasDistinctSecondary ? "\(configuration.secondaryLane.rate)/s, \(configuration.secondaryLane.maxInFlight) in flight" : "none")",
                 "pixl.rabbitmq": "\(configuration.rabbitMQ.map { "\($0.host):\($0.port)/\($0.queue)" } ?? "off")",
             ]
         )
+        let hangUp = CalendarReload.onHangUp(configuration, logger: logger)
+        defer { hangUp.cancel() }
         try await app.runService()
     }
 }

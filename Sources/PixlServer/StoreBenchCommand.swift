@@ -58,7 +58,7 @@ extension StoreCommand {
                     let total = jobs + singles
                     var count = 0
                     elapsed = try await clock.measure {
-                        while let claim = try await store.claimNext(now: Date(), lease: .seconds(60)) {
+                        while let claim = try await store.claimNext(in: .primary, now: Date(), lease: .seconds(60)) {
                             try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: claim.job)])), for: claim, now: Date())
                             count += 1
                         }

@@ -107,7 +107,7 @@ extension StoreCommand {
 
         func run() async throws {
             try await Database.withJobStore(try options.configuration(), logger: options.logger()) { store in
-                while let claim = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) {
+                while let claim = try await store.claimNext(in: .primary, now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000))) {
                     emit(claim.job.id.uuidString)
                     try await store.record(JobResult(.succeeded(archive: .primary, studies: [.pulled(for: claim.job)])), for: claim, now: Date())
                 }
@@ -123,7 +123,7 @@ extension StoreCommand {
 
         func run() async throws {
             try await Database.withJobStore(try options.configuration(), logger: options.logger()) { store in
-                guard let job = try await store.claimNext(now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000)))?.job else {
+                guard let job = try await store.claimNext(in: .primary, now: Date(), lease: .milliseconds(Int64(leaseSeconds * 1000)))?.job else {
                     emit("none")
                     return
                 }

@@ -109,20 +109,21 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
     services: [any Service] = [],
     logger: Logger
 ) throws -> PixlApplication {
-    let activity = WorkerActivity(maxInFlight: configuration.maxMessagesInFlight, events: events)
+    let signal = WorkSignal()
+    let lanes = try Lanes(
+        configuration: configuration, clock: clock, logger: logger, onChange: signal.notify,
+        onBreakerChange: metrics.recordBreakerChange(_:to:)
+    )
+    let maxInFlight = configuration.primaryLane.maxInFlight + (configuration.hasDistinctSecondary ? configuration.secondaryLane.maxInFlight : 0)
+    let activity = WorkerActivity(maxInFlight: maxInFlight, events: events)
     metrics.follow(events)
-    let rateGate = try TokenBucket(rate: configuration.api.initialRate, clock: clock)
-    metrics.setRate(configuration.api.initialRate)
     let pool = WorkerPool(
         store: store,
-        pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics, clock: clock),
-        configuration: .init(
-            maxInFlight: configuration.maxMessagesInFlight,
-            retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts),
-            lease: configuration.jobLease
-        ),
-        rateGate: rateGate,
+        pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(configuration), metrics: metrics, observer: lanes, clock: clock),
+        configuration: .init(retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts), lease: configuration.jobLease),
+        lanes: lanes,
         events: events,
+        signal: signal,
         clock: clock,
         logger: logger
     )
@@ -143,7 +144,7 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
     }
     let router = buildRouter(
         store: store,
-        rateGate: rateGate,
+        lanes: lanes,
         events: events,
         activity: activity,
         metrics: metrics,

@@ -34,6 +34,10 @@ extension FakeOrthanc {
     public func query(_ level: QueryLevel, modality: String, keys: [String: String]) async throws -> QueryResult {
         try record("POST /modalities/\(modality)/query")
         recordFind(Find(modality: modality, level: level, keys: keys))
+        if unreachable.contains(modality) {
+            // As Orthanc 1.10.1 answers a C-FIND to an archive that is down.
+            throw OrthancError(code: .serverError, status: 500, request: "POST /modalities/\(modality)/query", detail: "DicomAssociation")
+        }
         let behaviour = behaviours[modality] ?? Behaviour()
         if level == .instance, behaviour.requiresSeriesForInstanceQueries, keys["SeriesInstanceUID", default: ""].isEmpty {
             throw OrthancError(code: .serverError, status: 500, request: "POST /modalities/\(modality)/query", detail: "C-FIND refused")

@@ -129,6 +129,8 @@ public actor FakeOrthanc: OrthancClient {
     public var failure: OrthancError?
     /// Calls (as `METHOD path`) that still answer while ``failure`` is set.
     public var failureSpares: Set<String> = []
+    /// Archives (modality names) that are down: their C-FINDs fail as Orthanc answers them, HTTP 500.
+    public var unreachable: Set<String> = []
     /// Jobs reported by `GET /jobs`, to test back-pressure.
     public var otherJobs: [OrthancJob] = []
     /// What retrieve and modify jobs end in, and the `ErrorDetails` of a failed retrieve.
@@ -171,6 +173,9 @@ public actor FakeOrthanc: OrthancClient {
         if let retrieveDetails { retrieveFailureDetails = retrieveDetails }
     }
     public func setEvictJobs(_ evict: Bool) { evictJobs = evict }
+    public func setUnreachable(_ modality: String, _ down: Bool) {
+        if down { unreachable.insert(modality) } else { unreachable.remove(modality) }
+    }
     public func setOtherJobs(_ jobs: [OrthancJob]) { otherJobs = jobs }
     public func setUndeliverable(_ instances: Set<String>) { undeliverable = instances }
     public func setRestarts(duringMoves moves: Bool = false, duringModifies modifies: Bool = false) {

@@ -42,11 +42,18 @@ public actor InMemoryJobStore: JobStore {
         return result
     }
 
-    public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
-        let due = entries.values.compactMap { entry in dueDate(of: entry).flatMap { $0 <= now ? (entry, $0) : nil } }
-        // Highest priority first, then earliest due, then oldest.
-        guard var entry = due.min(by: { (-$0.0.job.message.priority, $0.1, $0.0.sequence) < (-$1.0.job.message.priority, $1.1, $1.0.sequence) })?.0
-        else { return nil }
+    public func claimNext(in lane: Lane, projectOrder: [String], now: Date, lease: Duration) async throws -> Claim? {
+        let due = entries.values.compactMap { entry in
+            entry.job.lane == lane ? dueDate(of: entry).flatMap { $0 <= now ? (entry, $0) : nil } : nil
+        }
+        // Highest priority first; within it, the first project of the order with a due job, else any; then earliest
+        // due, then oldest.
+        let turns = Dictionary(projectOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        func rank(_ candidate: (entry: Entry, due: Date)) -> (Int, Int, Date, Int) {
+            (-Int(candidate.entry.job.message.priority), turns[candidate.entry.job.message.projectName] ?? projectOrder.count, candidate.due,
+             candidate.entry.sequence)
+        }
+        guard var entry = due.min(by: { rank($0) < rank($1) })?.0 else { return nil }
         entry.job.state = .inProgress
         entry.job.attempts += 1
         entry.job.updatedAt = now
@@ -125,14 +132,14 @@ public actor InMemoryJobStore: JobStore {
 
     public func counts() async throws -> JobCounts {
         var counts = JobCounts()
-        for entry in entries.values { counts.byProject[entry.job.message.projectName, default: [:]][entry.job.state, default: 0] += 1 }
+        for entry in entries.values { counts.add(1, project: entry.job.message.projectName, lane: entry.job.lane, state: entry.job.state) }
         return counts
     }
 
     public func ping() async throws {}
 
-    public func nextDueDate() async throws -> Date? {
-        entries.values.compactMap(dueDate(of:)).min()
+    public func nextDueDate(in lane: Lane) async throws -> Date? {
+        entries.values.filter { $0.job.lane == lane }.compactMap(dueDate(of:)).min()
     }
 
     // MARK: Test helpers

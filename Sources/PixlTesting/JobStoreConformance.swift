@@ -25,6 +25,8 @@ public enum JobStoreConformance {
         case aStaleClaimWritesNothing
         case listsNewestFirstWithFilters
         case pagesByKeysetBothWays
+        case lanesClaimOnlyTheirOwnJobs
+        case claimsFollowTheProjectOrder
 
         public var testDescription: String { rawValue }
     }
@@ -43,6 +45,8 @@ public enum JobStoreConformance {
         case .pagesByKeysetBothWays: try await pagesByKeysetBothWays(store)
         case .claimsEarliestDueWithinAPriority: try await claimsEarliestDueWithinAPriority(store)
         case .countsFollowEveryWrite: try await countsFollowEveryWrite(store)
+        case .lanesClaimOnlyTheirOwnJobs: try await lanesClaimOnlyTheirOwnJobs(store)
+        case .claimsFollowTheProjectOrder: try await claimsFollowTheProjectOrder(store)
         }
     }
 
@@ -66,7 +70,7 @@ public enum JobStoreConformance {
         // Later, still unfinished: the same job, also once claimed.
         let again = try await store.enqueue([message(1)], now: t0 + 5)
         #expect(again[0].isNew == false && again[0].job.id == first[0].job.id)
-        let claim = try #require(try await store.claimNext(now: t0 + 6, lease: .seconds(30)))
+        let claim = try #require(try await store.claimNext(in: .primary, now: t0 + 6, lease: .seconds(30)))
         #expect(claim.job.id == first[0].job.id)
         #expect(try await store.enqueue([message(1)], now: t0 + 7)[0].job.id == first[0].job.id)
 
@@ -85,21 +89,21 @@ public enum JobStoreConformance {
     }
 
     static func claimsOldestDueFirst(_ store: some JobStore) async throws {
-        #expect(try await store.claimNext(now: t0, lease: .seconds(30)) == nil)
-        #expect(try await store.nextDueDate() == nil)
+        #expect(try await store.claimNext(in: .primary, now: t0, lease: .seconds(30)) == nil)
+        #expect(try await store.nextDueDate(in: .primary) == nil)
         // Insertion order within a batch, then across batches, even for jobs created at the same instant.
         let firstBatch = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
         let secondBatch = try await store.enqueue((4...5).map { message($0) }, now: t0).map(\.job.id)
-        #expect(same(try await store.nextDueDate(), t0))
+        #expect(same(try await store.nextDueDate(in: .primary), t0))
         var claims: [Claim] = []
-        while let claim = try await store.claimNext(now: t0 + 1, lease: .seconds(30)) {
+        while let claim = try await store.claimNext(in: .primary, now: t0 + 1, lease: .seconds(30)) {
             #expect(claim.job.state == .inProgress && claim.job.attempts == 1 && same(claim.job.startedAt, t0 + 1))
             claims.append(claim)
         }
         #expect(claims.map(\.job.id) == firstBatch + secondBatch)
         #expect(Set(claims.map(\.token)).count == claims.count, "every claim has a token of its own")
         // Every job in progress: the next due date is the first lease's end.
-        #expect(same(try await store.nextDueDate(), t0 + 31))
+        #expect(same(try await store.nextDueDate(in: .primary), t0 + 31))
     }
 
     static func claimsHighestPriorityFirst(_ store: some JobStore) async throws {
@@ -114,7 +118,7 @@ public enum JobStoreConformance {
         #expect(urgent.message.priority == 5)
         #expect(try await store.job(id: urgent.id)?.message.priority == 5)
         var claimed: [UUID] = []
-        while let claim = try await store.claimNext(now: t0 + 3, lease: .seconds(30)) { claimed.append(claim.job.id) }
+        while let claim = try await store.claimNext(in: .primary, now: t0 + 3, lease: .seconds(30)) { claimed.append(claim.job.id) }
         #expect(claimed == [urgent.id, middle] + low)
         // Priority does not make another job of the same study.
         #expect(try await store.enqueue([message(3, priority: 1)], now: t0 + 4)[0].job.id == urgent.id)
@@ -123,39 +127,39 @@ public enum JobStoreConformance {
     static func retriesAndDeferralsWaitForTheirTime(_ store: some JobStore) async throws {
         let ids = try await store.enqueue((1...3).map { message($0) }, now: t0).map(\.job.id)
         var claims: [Claim] = []
-        for _ in ids { claims.append(try #require(try await store.claimNext(now: t0 + 1, lease: .seconds(30)))) }
+        for _ in ids { claims.append(try #require(try await store.claimNext(in: .primary, now: t0 + 1, lease: .seconds(30)))) }
         let retried = try await store.record(JobResult(.retry(reason: "Orthanc unavailable"), retryAt: t0 + 62), for: claims[0], now: t0 + 2)
         #expect(retried.state == .retry && retried.reason == "Orthanc unavailable" && same(retried.nextAttemptAt, t0 + 62))
         let deferred = try await store.record(JobResult(.deferred(until: t0 + 3600, reason: "outside the window")), for: claims[1], now: t0 + 2)
         #expect(deferred.state == .deferred && same(deferred.nextAttemptAt, t0 + 3600))
         try await store.record(JobResult(.failed(error: "boom")), for: claims[2], now: t0 + 2)
 
-        #expect(try await store.claimNext(now: t0 + 61, lease: .seconds(30)) == nil)
-        #expect(same(try await store.nextDueDate(), t0 + 62))
-        let again = try #require(try await store.claimNext(now: t0 + 62, lease: .seconds(7200)))
+        #expect(try await store.claimNext(in: .primary, now: t0 + 61, lease: .seconds(30)) == nil)
+        #expect(same(try await store.nextDueDate(in: .primary), t0 + 62))
+        let again = try #require(try await store.claimNext(in: .primary, now: t0 + 62, lease: .seconds(7200)))
         #expect(again.job.id == ids[0] && again.job.attempts == 2 && again.job.nextAttemptAt == nil)
-        #expect(try await store.claimNext(now: t0 + 3599, lease: .seconds(3000)) == nil)
-        #expect(try await store.claimNext(now: t0 + 3600, lease: .seconds(30))?.job.id == ids[1])
+        #expect(try await store.claimNext(in: .primary, now: t0 + 3599, lease: .seconds(3000)) == nil)
+        #expect(try await store.claimNext(in: .primary, now: t0 + 3600, lease: .seconds(30))?.job.id == ids[1])
     }
 
     static func leasesExpireRenewAndRelease(_ store: some JobStore) async throws {
         let ids = try await store.enqueue((1...2).map { message($0) }, now: t0).map(\.job.id)
-        let a = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
-        let b = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
+        let a = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(10)))
+        let b = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(10)))
         #expect([a.job.id, b.job.id] == ids)
         // Renewal keeps others off a; b's lease runs out and b is claimed again, counting an attempt.
         try await store.renewLease(of: a, now: t0 + 5, lease: .seconds(60))
-        let reclaimed = try #require(try await store.claimNext(now: t0 + 11, lease: .seconds(100)))
+        let reclaimed = try #require(try await store.claimNext(in: .primary, now: t0 + 11, lease: .seconds(100)))
         #expect(reclaimed.job.id == b.job.id && reclaimed.job.attempts == 2 && reclaimed.token != b.token)
-        #expect(try await store.claimNext(now: t0 + 64, lease: .seconds(100)) == nil)
-        #expect(try await store.claimNext(now: t0 + 66, lease: .seconds(100))?.job.id == a.job.id)
+        #expect(try await store.claimNext(in: .primary, now: t0 + 64, lease: .seconds(100)) == nil)
+        #expect(try await store.claimNext(in: .primary, now: t0 + 66, lease: .seconds(100))?.job.id == a.job.id)
 
         // Release puts a claimed job back, due at once, without counting the attempt.
         try await store.release(reclaimed, now: t0 + 67)
         let released = try #require(try await store.job(id: b.job.id))
         #expect(released.state == .queued && released.attempts == 1 && released.nextAttemptAt == nil)
-        #expect(try await store.nextDueDate().map { $0 <= t0 + 67 } == true)
-        #expect(try await store.claimNext(now: t0 + 68, lease: .seconds(10))?.job.id == b.job.id)
+        #expect(try await store.nextDueDate(in: .primary).map { $0 <= t0 + 67 } == true)
+        #expect(try await store.claimNext(in: .primary, now: t0 + 68, lease: .seconds(10))?.job.id == b.job.id)
     }
 
     static func recordAppliesTheOutcomeRules(_ store: some JobStore) async throws {
@@ -173,7 +177,7 @@ public enum JobStoreConformance {
         var ids = try await store.enqueue((1...2).map { message($0) }, now: t0).map(\.job.id)
         /// Claims the job `id` at `at` (it must be the only one due).
         func claim(_ id: UUID, at: Date) async throws -> Claim {
-            let claim = try #require(try await store.claimNext(now: at, lease: .seconds(5)))
+            let claim = try #require(try await store.claimNext(in: .primary, now: at, lease: .seconds(5)))
             #expect(claim.job.id == id)
             return claim
         }
@@ -205,7 +209,7 @@ public enum JobStoreConformance {
     /// Renewing, recording or releasing with a claim the store never gave refuses, and changes nothing.
     static func refusesForgedClaims(_ store: some JobStore) async throws {
         let queued = try await store.enqueue([message(1)], now: t0)[0].job
-        let claimed = try #require(try await store.claimNext(now: t0, lease: .seconds(30)))
+        let claimed = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(30)))
         let unknown = Claim(job: Job(id: UUID(), message: message(2), state: .inProgress, createdAt: t0, updatedAt: t0), token: UUID())
         for forged in [Claim(job: queued, token: UUID()), Claim(job: claimed.job, token: UUID()), unknown] {
             let renewal = await #expect(throws: JobStoreError.self) { try await store.renewLease(of: forged, now: t0, lease: .seconds(5)) }
@@ -223,8 +227,8 @@ public enum JobStoreConformance {
     /// resumes, it can neither renew, nor record, nor release, and the job keeps the other worker's result.
     static func aStaleClaimWritesNothing(_ store: some JobStore) async throws {
         let id = try await store.enqueue([message(1)], now: t0)[0].job.id
-        let frozen = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
-        let other = try #require(try await store.claimNext(now: t0 + 11, lease: .seconds(10)))
+        let frozen = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(10)))
+        let other = try #require(try await store.claimNext(in: .primary, now: t0 + 11, lease: .seconds(10)))
         #expect(other.job.id == id && other.job.attempts == 2)
         // While the other worker holds it.
         await #expect(throws: JobStoreError.self) { try await store.renewLease(of: frozen, now: t0 + 12, lease: .seconds(10)) }
@@ -240,7 +244,7 @@ public enum JobStoreConformance {
             #expect(error?.code == .leaseLost)
         }
         #expect(try await store.job(id: id) == done)
-        #expect(try await store.claimNext(now: t0 + 100, lease: .seconds(10)) == nil, "a finished job is never claimed again")
+        #expect(try await store.claimNext(in: .primary, now: t0 + 100, lease: .seconds(10)) == nil, "a finished job is never claimed again")
     }
 
     /// Within a priority, the job due first is claimed first, whatever its state; a backlog of jobs not yet due, even at
@@ -255,20 +259,20 @@ public enum JobStoreConformance {
         let urgent = try await store.enqueue((10..<14).map { message($0, priority: 5) }, now: t0).map(\.job.id)
         let retried = try await store.enqueue([message(1, priority: 1)], now: t0).map(\.job.id)[0]
         for _ in urgent + [retried] {
-            let claim = try #require(try await store.claimNext(now: t0, lease: .seconds(30)))
+            let claim = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(30)))
             let result = claim.job.id == retried
                 ? JobResult(.retry(reason: "Orthanc unavailable"), retryAt: t0 + 5)
                 : JobResult(.deferred(until: t0 + 36_000, reason: "outside the window"))
             try await store.record(result, for: claim, now: t0)
         }
         let queuedLater = try await store.enqueue([message(2, priority: 1)], now: t0 + 10)[0].job.id
-        #expect(same(try await store.nextDueDate(), t0 + 5))
-        #expect(try await store.claimNext(now: t0 + 20, lease: .seconds(30))?.job.id == retried)
-        #expect(try await store.claimNext(now: t0 + 20, lease: .seconds(30))?.job.id == queuedLater)
-        #expect(try await store.claimNext(now: t0 + 20, lease: .seconds(30)) == nil)
+        #expect(same(try await store.nextDueDate(in: .primary), t0 + 5))
+        #expect(try await store.claimNext(in: .primary, now: t0 + 20, lease: .seconds(30))?.job.id == retried)
+        #expect(try await store.claimNext(in: .primary, now: t0 + 20, lease: .seconds(30))?.job.id == queuedLater)
+        #expect(try await store.claimNext(in: .primary, now: t0 + 20, lease: .seconds(30)) == nil)
         // Both leases end at t0 + 50, before the urgent jobs' time.
-        #expect(same(try await store.nextDueDate(), t0 + 50))
-        #expect(try await store.claimNext(now: t0 + 36_000, lease: .seconds(30))?.job.id == urgent[0])
+        #expect(same(try await store.nextDueDate(in: .primary), t0 + 50))
+        #expect(try await store.claimNext(in: .primary, now: t0 + 36_000, lease: .seconds(30))?.job.id == urgent[0])
     }
 
     /// The counts by project and state follow enqueues, claims, outcomes, releases and taken-over leases.
@@ -279,20 +283,73 @@ public enum JobStoreConformance {
         #expect(try await counts().isEmpty)
         _ = try await store.enqueue([message(1, project: "a"), message(2, project: "a"), message(3, project: "b"), message(1, project: "a")], now: t0)
         #expect(try await counts() == ["a": [.queued: 2], "b": [.queued: 1]])
-        let first = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
-        let second = try #require(try await store.claimNext(now: t0, lease: .seconds(10)))
+        let first = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(10)))
+        let second = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(10)))
         #expect(try await counts() == ["a": [.inProgress: 2], "b": [.queued: 1]])
         try await store.record(JobResult(.succeeded(archive: .local, orthancIDs: ["s"])), for: first, now: t0 + 1)
         try await store.release(second, now: t0 + 1)
         #expect(try await counts() == ["a": [.succeeded: 1, .queued: 1], "b": [.queued: 1]])
-        let third = try #require(try await store.claimNext(now: t0 + 2, lease: .seconds(10)))
-        _ = try #require(try await store.claimNext(now: t0 + 2, lease: .seconds(10)))
-        let takenOver = try #require(try await store.claimNext(now: t0 + 20, lease: .seconds(10)))
+        let third = try #require(try await store.claimNext(in: .primary, now: t0 + 2, lease: .seconds(10)))
+        _ = try #require(try await store.claimNext(in: .primary, now: t0 + 2, lease: .seconds(10)))
+        let takenOver = try #require(try await store.claimNext(in: .primary, now: t0 + 20, lease: .seconds(10)))
         #expect(takenOver.job.id == third.job.id, "of two expired leases, the older job's is taken over first")
         try await store.record(JobResult(.deferred(until: t0 + 3600, reason: "window")), for: takenOver, now: t0 + 21)
         let total = try await store.counts()
         #expect(total.byState[.deferred] == 1 && total.byState[.succeeded] == 1 && total.byState[.inProgress] == 1)
         #expect(total.byState.values.reduce(0, +) == 3)
+    }
+
+    /// Issue 13: a job enters the secondary lane when recorded there, and from then on only that lane claims it, sees it
+    /// due and counts it; the primary lane goes on with its own.
+    static func lanesClaimOnlyTheirOwnJobs(_ store: some JobStore) async throws {
+        let jobs = try await store.enqueue([message(1), message(2), message(3)], now: t0).map(\.job)
+        #expect(jobs.allSatisfy { $0.lane == .primary })
+        #expect(try await store.claimNext(in: .secondary, now: t0, lease: .seconds(10)) == nil)
+        #expect(try await store.nextDueDate(in: .secondary) == nil)
+        let first = try #require(try await store.claimNext(in: .primary, now: t0, lease: .seconds(10)))
+        let handedOver = try await store.record(JobResult(.notInPrimary(reason: "not found in primary archive")), for: first, now: t0 + 1)
+        #expect(handedOver.lane == .secondary && handedOver.state == .queued && handedOver.attempts == 1)
+        #expect(same(try await store.nextDueDate(in: .secondary), t0), "a job handed over keeps its age in the new lane")
+
+        let second = try #require(try await store.claimNext(in: .primary, now: t0 + 2, lease: .seconds(10)))
+        #expect(second.job.id == jobs[1].id, "the primary lane goes on with its own jobs")
+        let deferred = JobResult(.deferred(until: t0 + 3600, reason: "secondary closed"))
+        var intoSecondary = deferred
+        intoSecondary.lane = .secondary
+        try await store.record(intoSecondary, for: second, now: t0 + 3)
+
+        let counts = try await store.counts()
+        #expect(counts.byLane[.primary]?[.queued] == 1 && counts.byLane[.secondary]?[.queued] == 1)
+        #expect(counts.byLane[.secondary]?[.deferred] == 1 && counts.unfinishedProjects[.secondary] == ["proj"])
+
+        let secondary = try #require(try await store.claimNext(in: .secondary, now: t0 + 4, lease: .seconds(10)))
+        #expect(secondary.job.id == jobs[0].id && secondary.job.lane == .secondary && secondary.job.attempts == 2)
+        #expect(try await store.claimNext(in: .secondary, now: t0 + 5, lease: .seconds(10)) == nil, "the deferred job waits")
+        let back = try await store.record(JobResult(.retry(reason: "PACS blinked"), retryAt: t0 + 10), for: secondary, now: t0 + 6)
+        #expect(back.lane == .secondary, "a retry stays in its lane")
+        #expect(try await store.claimNext(in: .primary, now: t0 + 3600, lease: .seconds(10))?.job.id == jobs[2].id)
+        #expect(try await store.claimNext(in: .primary, now: t0 + 3600, lease: .seconds(10)) == nil)
+        #expect(try await store.job(id: jobs[1].id)?.lane == .secondary)
+    }
+
+    /// Issue 13: within a priority, the first project of the order that has a due job is claimed from, else any project
+    /// (earliest due, oldest); a higher priority still comes first.
+    static func claimsFollowTheProjectOrder(_ store: some JobStore) async throws {
+        let big = try await store.enqueue((0..<5).map { message($0, project: "big") }, now: t0).map(\.job)
+        let small = try await store.enqueue((0..<2).map { message($0, project: "small") }, now: t0 + 1).map(\.job)
+        var urgent = message(9, project: "big")
+        urgent.priority = 3
+        let urgentJob = try await store.enqueue([urgent], now: t0 + 2)[0].job
+        func claim(_ order: [String]) async throws -> Job? {
+            try await store.claimNext(in: .primary, projectOrder: order, now: t0 + 10, lease: .seconds(60))?.job
+        }
+        #expect(try await claim(["small", "big"])?.id == urgentJob.id, "priority comes before the project's turn")
+        #expect(try await claim(["small", "big"])?.id == small[0].id)
+        #expect(try await claim(["big", "small"])?.id == big[0].id)
+        #expect(try await claim(["small"])?.id == small[1].id)
+        #expect(try await claim(["small"])?.id == big[1].id, "a project without due jobs gives way to any other")
+        #expect(try await claim(["nobody", "big"])?.id == big[2].id)
+        #expect(try await claim([])?.id == big[3].id)
     }
 
     static func listsNewestFirstWithFilters(_ store: some JobStore) async throws {
@@ -301,7 +358,7 @@ public enum JobStoreConformance {
             let project = index.isMultiple(of: 2) ? "even" : "odd"
             ids.append(try await store.enqueue([message(index, project: project)], now: t0 + Double(index))[0].job.id)
         }
-        let claim = try #require(try await store.claimNext(now: t0 + 10, lease: .seconds(30)))
+        let claim = try #require(try await store.claimNext(in: .primary, now: t0 + 10, lease: .seconds(30)))
         try await store.record(JobResult(.failed(error: "boom")), for: claim, now: t0 + 11)
         func list(_ filter: JobFilter, limit: Int = 10) async throws -> [UUID] {
             try await store.jobs(matching: filter, from: .newest, limit: limit).jobs.map(\.id)

@@ -1,12 +1,17 @@
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import PixlAPI
 import PixlCore
+import PixlDatabase
 @testable import PixlImaging
 import PixlOrthanc
+import PixlService
 import PixlTesting
 import Testing
 
@@ -178,7 +183,7 @@ extension LabSuites {
                 let atCut = try await rawInstanceCount(large.orthanc_study_id!)
                 let cut = ContinuousClock.now
                 proxy.cut()
-                let result = try await pipeline.followMove(job, logger: logger)
+                let result = try await pipeline.followMove(job, from: ArchiveSource(archive: .primary, modality: Self.modality), logger: logger)
                 let ended = ContinuousClock.now - cut
                 let atFailure = try await rawInstanceCount(large.orthanc_study_id!)
                 let details = try await expectFailure(of: job, result: result)
@@ -206,12 +211,66 @@ extension LabSuites {
                 proxy.cut()
                 let started = ContinuousClock.now
                 let job = try await client.retrieve(queryID: query.id, targetAET: lab.environment["ORTHANC_RAW_AE_TITLE"]!)
-                let result = try await pipeline.followMove(job, logger: logger)
+                let result = try await pipeline.followMove(job, from: ArchiveSource(archive: .primary, modality: Self.modality), logger: logger)
                 let elapsed = ContinuousClock.now - started
                 let details = try await expectFailure(of: job, result: result)
                 #expect(details.contains("Peer aborted Association (or never connected)"), "\(details)")
                 #expect(try await rawInstanceCount(single.orthanc_study_id!) == 0)
                 fact("C-MOVE after the cut: job failed \(ms(elapsed)) after it started; \(details); pipeline: \(result)")
+            }
+        }
+
+        // MARK: The adaptive rate (issue 13)
+
+        /// The service in process, its primary lane adaptive (C-FIND target 0.5 s, configured rate 4), pulling from the
+        /// VNA through the proxy: while each answer is held 300 ms a chunk (a C-FIND takes about 0.9 s) the lane's rate
+        /// halves; once the delay is lifted, the rate climbs back to the configured 4, and never above it.
+        @Test func theAdaptiveRateHalvesWhileTheVNAIsSlowAndRecoversAfter() async throws {
+            let messages = try lab.seedBench(16).map { $0.merging(["project_name": "adaptive"]) { _, new in new } }
+            let (slow, fast) = (try JSONSerialization.data(withJSONObject: Array(messages.prefix(4))), try JSONSerialization.data(withJSONObject: Array(messages.dropFirst(4))))
+            let directory = try ServeProcess.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try await withProxy { proxy, _ in
+                proxy.delay = .milliseconds(300)
+                let events = JobEvents()
+                let recorder = JobEventRecorder(events)
+                let app = try await buildApplication(
+                    configuration: try lab.configuration([
+                        "PRIMARY_DICOM_SOURCE_MODALITY": Self.modality, "SECONDARY_DICOM_SOURCE_MODALITY": "", "PIXL_IMAGING_API_RATE": "4",
+                        "PIXL_IMAGING_API_PORT": "0", "PIXL_PRIMARY_ADAPTIVE": "true", "PIXL_PRIMARY_FIND_TARGET": "0.5",
+                    ]),
+                    database: DatabaseConfiguration(backend: .sqlite(path: directory.appendingPathComponent("adaptive.sqlite").path)),
+                    metrics: PixlMetrics(),
+                    events: events,
+                    logger: logger
+                )
+                try await app.test(.router) { client in
+                    func post(_ body: Data) async throws -> [UUID] {
+                        let response = try await client.execute(
+                            uri: "/messages", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(data: body)
+                        )
+                        let jobs = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                        return try #require(jobs?["jobs"] as? [[String: Any]]).compactMap { ($0["id"] as? String).flatMap(UUID.init(uuidString:)) }
+                    }
+                    func primaryRate() async throws -> Double {
+                        let response = try await client.execute(uri: "/lanes", method: .get)
+                        let lanes = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                        let primary = try #require((lanes?["lanes"] as? [[String: Any]])?.first { $0["lane"] as? String == "primary" })
+                        #expect(primary["configured_rate"] as? Double == 4 && primary["adaptive"] as? Bool == true)
+                        return try #require(primary["rate"] as? Double)
+                    }
+                    var ids = try await post(slow)
+                    try await until("the slow VNA halves the rate") { try await primaryRate() <= 2 }
+                    for id in ids { #expect(await recorder.finished(id).state == .succeeded) }
+                    let lowest = try await primaryRate()
+                    fact("adaptive rate while every C-FIND took about 0.9 s: \(lowest) per second (configured 4)")
+
+                    proxy.delay = .zero
+                    ids = try await post(fast)
+                    for id in ids { #expect(await recorder.finished(id).state == .succeeded) }
+                    try await until("the rate recovers") { try await primaryRate() == 4 }
+                }
+                #expect(proxy.acceptedConnections > 0, "the service queried the VNA through the proxy")
             }
         }
 

@@ -8,7 +8,7 @@ enum APITestSupport {
     /// The API over `store`; what workers would do is published on `events` by the test.
     static func makeApplication(
         store: InMemoryJobStore = InMemoryJobStore(),
-        rateGate: TokenBucket<MockClock>? = nil,
+        lanes: Lanes<MockClock>? = nil,
         events: JobEvents = JobEvents(),
         metrics: PixlMetrics = PixlMetrics(),
         maxInFlight: Int = 5,
@@ -18,7 +18,7 @@ enum APITestSupport {
         return Application(
             router: buildRouter(
                 store: store,
-                rateGate: try rateGate ?? TokenBucket(rate: 0, clock: MockClock()),
+                lanes: try lanes ?? .testing(rate: 0, clock: MockClock()),
                 events: events,
                 activity: WorkerActivity(maxInFlight: maxInFlight, events: events),
                 metrics: metrics,

@@ -21,6 +21,8 @@ struct AuthenticationTests {
         ("/messages", .post, nil, 401),
         ("/messages/7d0f5a8e-0000-4000-8000-000000000000", .get, nil, 401),
         ("/status", .get, nil, 401),
+        ("/lanes", .get, nil, 401),
+        ("/lanes", .post, nil, 401),
         ("/openapi.json", .get, nil, 401),
         ("/status", .get, "Bearer wrong", 401),
         ("/status", .get, "Bearer s3cret-toke", 401),
@@ -28,6 +30,7 @@ struct AuthenticationTests {
         ("/status", .get, "Bearer s3cret-token", 200),
         ("/status", .get, "bearer s3cret-token", 200),
         ("/token-bucket-refresh-rate", .get, "Bearer s3cret-token", 200),
+        ("/lanes", .get, "Bearer s3cret-token", 200),
         ("/openapi.json", .get, "Bearer s3cret-token", 200),
     ])
     func bearerTokenIsRequiredWhenConfigured(path: String, method: HTTPRequest.Method, authorization: String?, status: Int) async throws {
@@ -72,7 +75,7 @@ struct OpenAPIDocumentTests {
         let paths = try #require(object["paths"] as? [String: [String: Any]])
         let events = JobEvents()
         let routes = makeRouter(
-            store: InMemoryJobStore(), rateGate: try TokenBucket(rate: 0, clock: MockClock()), events: events,
+            store: InMemoryJobStore(), lanes: try .testing(rate: 0, clock: MockClock()), events: events,
             activity: WorkerActivity(maxInFlight: 1, events: events), metrics: PixlMetrics(), configuration: APIConfiguration()
         ).routes.all
         for route in routes {

@@ -12,8 +12,8 @@ import Testing
 struct LiveServerTests {
     @Test(.timeLimit(.minutes(1)))
     func connectionCloseHeadAndRedirectOverHTTP() async throws {
-        let bucket = try TokenBucket(rate: 0, clock: MockClock())
-        let app = try APITestSupport.makeApplication(rateGate: bucket)
+        let lanes = try Lanes.testing(rate: 0, clock: MockClock())
+        let app = try APITestSupport.makeApplication(lanes: lanes)
         try await app.test(.live) { client in
             // PIXL's uvicorn 0.30.4 never answers a POST with `Connection: close`; we do.
             let post = try await client.execute(
@@ -30,6 +30,6 @@ struct LiveServerTests {
             #expect(redirect.headers[.location]?.hasSuffix("/heart-beat") == true)
             #expect(redirect.headers[.location]?.hasPrefix("http://") == true)
         }
-        #expect(await bucket.rate == 0.5)
+        #expect(await lanes.primary.bucket.rate == 0.5 && lanes.secondary.snapshot().configuredRate == 0.5)
     }
 }

@@ -31,7 +31,7 @@ struct MessagesEndpointTests {
             let job = try APITestSupport.object(body)
             #expect(
                 Set(job.keys) == [
-                    "id", "state", "reason", "attempts", "archive", "studies", "study_details", "project_name", "priority", "created_at",
+                    "id", "state", "reason", "attempts", "archive", "lane", "studies", "study_details", "project_name", "priority", "created_at",
                     "updated_at", "next_attempt_at", "started_at",
                 ]
             )
@@ -219,7 +219,7 @@ struct MessagesEndpointTests {
     @Test func statusReportsCountsRateAndInFlight() async throws {
         let store = InMemoryJobStore()
         let events = JobEvents()
-        let app = try APITestSupport.makeApplication(store: store, rateGate: try TokenBucket(rate: 2.5, clock: MockClock()), events: events)
+        let app = try APITestSupport.makeApplication(store: store, lanes: try .testing(rate: 2.5, clock: MockClock()), events: events)
         for index in 0..<3 {
             events.publish(.started(Job(id: UUID(), message: .synthetic(index), state: .inProgress, createdAt: Date(), updatedAt: Date())))
         }

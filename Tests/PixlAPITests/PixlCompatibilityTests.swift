@@ -119,14 +119,16 @@ struct PixlCompatibilityTests {
         }
     }
 
-    @Test func rateChangeReachesTheBucketAndMetrics() async throws {
-        let bucket = try TokenBucket(rate: 0, clock: MockClock())
+    @Test func rateChangeReachesBothLanesAndMetrics() async throws {
+        let lanes = try Lanes.testing(rate: 0, clock: MockClock())
         let metrics = PixlMetrics()
-        let app = try APITestSupport.makeApplication(rateGate: bucket, metrics: metrics)
-        try await app.test(.router) { client in
+        let app = try APITestSupport.makeApplication(lanes: lanes, metrics: metrics)
+        let exposition = try await app.test(.router) { client in
             _ = try await client.execute(uri: "/token-bucket-refresh-rate", method: .post, body: ByteBuffer(string: "{\"rate\": 3.25}"))
+            return String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
         }
-        #expect(await bucket.rate == 3.25)
-        #expect(String(decoding: metrics.exposition(), as: UTF8.self).contains("pixl_token_bucket_rate_per_second 3.25"))
+        #expect(await lanes.primary.bucket.rate == 3.25 && lanes.secondary.snapshot().configuredRate == 3.25)
+        #expect(exposition.contains("pixl_token_bucket_rate_per_second 3.25"))
+        #expect(exposition.contains("pixl_lane_rate_per_second{lane=\"secondary\"} 3.25"))
     }
 }

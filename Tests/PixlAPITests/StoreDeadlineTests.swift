@@ -18,7 +18,7 @@ struct StoreDeadlineTests {
             throw CancellationError()
         }
         func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob] { try await stall() }
-        func claimNext(now: Date, lease: Duration) async throws -> Claim? { try await stall() }
+        func claimNext(in lane: Lane, projectOrder: [String], now: Date, lease: Duration) async throws -> Claim? { try await stall() }
         func renewLease(of claim: Claim, now: Date, lease: Duration) async throws { try await stall() as Void }
         func record(_ result: JobResult, for claim: Claim, now: Date) async throws -> Job { try await stall() }
         func release(_ claim: Claim, now: Date) async throws { try await stall() as Void }
@@ -27,14 +27,14 @@ struct StoreDeadlineTests {
         func jobs(matching filter: JobFilter, from start: PageStart, limit: Int) async throws -> JobPage { try await stall() }
         func counts() async throws -> JobCounts { try await stall() }
         func ping() async throws { try await stall() as Void }
-        func nextDueDate() async throws -> Date? { try await stall() }
+        func nextDueDate(in lane: Lane) async throws -> Date? { try await stall() }
     }
 
     @Test(.timeLimit(.minutes(1)))
     func aStalledDatabaseAnswers503WithRetryAfter() async throws {
         let events = JobEvents()
         let router = buildRouter(
-            store: StalledStore(), rateGate: try TokenBucket(rate: 0, clock: MockClock()), events: events,
+            store: StalledStore(), lanes: try .testing(rate: 0, clock: MockClock()), events: events,
             activity: WorkerActivity(maxInFlight: 1, events: events), metrics: PixlMetrics(),
             configuration: APIConfiguration(storeDeadline: .milliseconds(200))
         )

@@ -19,8 +19,8 @@ struct PixlConfigurationTests {
         #expect(configuration.secondary == nil)
         #expect(configuration.requireOnline)
         #expect(configuration.api.port == 8000)
-        #expect(configuration.api.initialRate == 0)
-        #expect(configuration.secondaryWindow.timeZone.identifier == "Europe/London")
+        #expect(configuration.primaryLane.rate == 0 && configuration.secondaryLane.rate == 0)
+        #expect(configuration.secondaryLane.timetable.window.timeZone.identifier == "Europe/London")
         #expect(configuration.rabbitMQ == nil)
         #expect(configuration.maxStudiesPerMessage == 10)
     }
@@ -57,6 +57,17 @@ struct PixlConfigurationTests {
         ("PIXL_JOB_LEASE_SECONDS", "soon"),
         ("TZ", "Mars/Olympus_Mons"),
         ("PIXL_SECONDARY_QUERY_HOURS", "evenings"),
+        ("PIXL_PRIMARY_QUERY_HOURS", "9-5"),
+        ("PIXL_PRIMARY_QUERY_WEEKENDS", "sometimes"),
+        ("PIXL_SECONDARY_RATE", "-1"),
+        ("PIXL_PRIMARY_MAX_IN_FLIGHT", "0"),
+        ("PIXL_SECONDARY_MAX_IN_FLIGHT", "1001"),
+        ("PIXL_SECONDARY_CALENDAR", "/nonexistent/bank-holidays.ics"),
+        ("PIXL_PRIMARY_ADAPTIVE", "perhaps"),
+        ("PIXL_SECONDARY_BREAKER_FAULTS", "-1"),
+        ("PIXL_PROJECT_WEIGHTS", "big-extract=0"),
+        ("PIXL_PROJECT_WEIGHTS", "big-extract"),
+        ("PIXL_PROJECT_WEIGHTS", "=2"),
         ("PIXL_REQUIRE_ONLINE", "maybe"),
         ("PIXL_IMAGING_API_RATE", "nan"),
         ("LOG_LEVEL", "LOUD"),
@@ -74,7 +85,10 @@ struct PixlConfigurationTests {
 
     /// Issue 11: no number from the environment can make a Duration or a count that traps later. Every value at the
     /// extremes either is in range or stops start-up naming the variable.
-    @Test(arguments: ["PIXL_QUERY_TIMEOUT", "PIXL_DICOM_TRANSFER_TIMEOUT", "PIXL_JOB_LEASE_SECONDS", "PIXL_IMAGING_API_RATE"])
+    @Test(arguments: [
+        "PIXL_QUERY_TIMEOUT", "PIXL_DICOM_TRANSFER_TIMEOUT", "PIXL_JOB_LEASE_SECONDS", "PIXL_IMAGING_API_RATE", "PIXL_PRIMARY_RATE",
+        "PIXL_SECONDARY_RATE", "PIXL_PRIMARY_BREAKER_BACKOFF",
+    ])
     func numbersAtTheExtremesAreRefusedNamingTheVariable(variable: String) {
         for value in ["5e-324", "1e-30", "1e11", "1e300", "1e400", "-1", "NaN", "inf", "-inf", "x", "0x10", " "] {
             var values = Self.minimal
@@ -93,8 +107,38 @@ struct PixlConfigurationTests {
         for (text, rate) in [("0", 0.0), ("-0", 0.0), ("0.001", 0.001), ("10000", 10_000)] {
             var values = Self.minimal
             values["PIXL_IMAGING_API_RATE"] = text
-            #expect(try PixlConfiguration(environment: Environment(values)).api.initialRate == rate)
+            #expect(try PixlConfiguration(environment: Environment(values)).primaryLane.rate == rate)
         }
+    }
+
+    /// Issue 13: each lane takes the service's rate and jobs in flight unless set on its own; the primary's window is
+    /// always open and the secondary's keeps PIXL_SECONDARY_QUERY_HOURS's default.
+    @Test func lanesDefaultToTheServiceAndAreSetOneByOne() throws {
+        var values = Self.minimal
+        values["PIXL_IMAGING_API_RATE"] = "2"
+        values["PIXL_MAX_MESSAGES_IN_FLIGHT"] = "7"
+        let defaults = try PixlConfiguration(environment: Environment(values))
+        #expect(defaults.primaryLane.rate == 2 && defaults.secondaryLane.rate == 2)
+        #expect(defaults.primaryLane.maxInFlight == 7 && defaults.secondaryLane.maxInFlight == 7)
+        #expect(defaults.primaryLane.timetable.window.hours == .always)
+        #expect(defaults.secondaryLane.timetable.window.hours == .range(start: 20 * 60, end: 8 * 60))
+        #expect(defaults.primaryLane.adaptive == nil && defaults.primaryLane.breaker == CircuitBreakerSettings())
+
+        values["PIXL_SECONDARY_RATE"] = "0.5"
+        values["PIXL_SECONDARY_MAX_IN_FLIGHT"] = "2"
+        values["PIXL_PRIMARY_QUERY_HOURS"] = "07:00-19:00"
+        values["PIXL_SECONDARY_ADAPTIVE"] = "true"
+        values["PIXL_SECONDARY_FIND_TARGET"] = "0.5"
+        values["PIXL_PRIMARY_BREAKER_FAULTS"] = "3"
+        values["PIXL_PRIMARY_BREAKER_BACKOFF"] = "10"
+        values["PIXL_PROJECT_WEIGHTS"] = "big-extract=1, urgent-audit=4"
+        let set = try PixlConfiguration(environment: Environment(values))
+        #expect(set.primaryLane.rate == 2 && set.secondaryLane.rate == 0.5)
+        #expect(set.primaryLane.maxInFlight == 7 && set.secondaryLane.maxInFlight == 2)
+        #expect(set.primaryLane.timetable.window.hours == .range(start: 7 * 60, end: 19 * 60))
+        #expect(set.secondaryLane.adaptive == AdaptiveRateSettings(findTarget: .seconds(0.5), moveTarget: .seconds(60)))
+        #expect(set.primaryLane.breaker.faults == 3 && set.primaryLane.breaker.backoff == .seconds(10))
+        #expect(set.projectWeights.weight(of: "urgent-audit") == 4 && set.projectWeights.weight(of: "other") == 1)
     }
 
     @Test func queueNameFitsAnAMQPShortString() throws {

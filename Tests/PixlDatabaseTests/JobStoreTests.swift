@@ -31,26 +31,35 @@ enum StoreScenarios {
         }
     }
 
-    /// A job stored before `pixl_imaging_0002` keeps its row through the upgrade, at the default priority.
+    /// Jobs stored before `pixl_imaging_0002` keep their rows through the upgrades, at the default priority; the deferred
+    /// one (waiting for the secondary's window, the only deferral there was) lands in the secondary lane
+    /// (`pixl_imaging_0004`), and the counts count them per lane.
     static func jobsFromBeforePriorityAreKept(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             try await db.migrate(to: "pixl_imaging_0001")
-            let id = UUID()
-            let seq = backend == .sqlite ? "seq, " : ""
-            try await db.execute(
-                """
-                INSERT INTO \(db.table("imaging_job")) (id, \(seq)mrn, accession_number, study_uid, series_uid, study_date,
-                    procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies, created_at, updated_at)
-                VALUES ('\(id.uuidString.lowercased())', \(backend == .sqlite ? "1, " : "")'M', 'A', '1.2.3', '', '2024-01-02', 7, 'proj',
-                    '2024-01-02T03:04:05+00:00', 'queued', 0, '[]', '2025-01-01 00:00:00', '2025-01-01 00:00:00')
-                """
-            )
+            let (queued, deferred) = (UUID(), UUID())
+            for (index, id, state, next) in [(1, queued, "queued", "NULL"), (2, deferred, "deferred", "'2025-01-01 01:00:00'")] {
+                try await db.execute(
+                    """
+                    INSERT INTO \(db.table("imaging_job")) (id, \(backend == .sqlite ? "seq, " : "")mrn, accession_number, study_uid, series_uid,
+                        study_date, procedure_occurrence_id, project_name, extract_generated_timestamp, state, attempts, studies, created_at,
+                        updated_at, next_attempt_at)
+                    VALUES ('\(id.uuidString.lowercased())', \(backend == .sqlite ? "\(index), " : "")'M', 'A\(index)', '1.2.3.\(index)', '',
+                        '2024-01-02', 7, 'proj', '2024-01-02T03:04:05+00:00', '\(state)', 0, '[]', '2025-01-01 00:00:00',
+                        '2025-01-01 00:00:00', \(next))
+                    """
+                )
+            }
             try await db.migrate()
             try await db.withStore { (store: any JobStore) async throws -> Void in
-                let job = try #require(try await store.job(id: id))
-                #expect(job.message.priority == 1 && job.state == .queued)
-                #expect(try await store.counts().byProject == ["proj": [.queued: 1]], "pixl_imaging_0003 counts the rows it finds")
-                #expect(try await store.claimNext(now: Date(), lease: .seconds(30))?.job.id == id)
+                let job = try #require(try await store.job(id: queued))
+                #expect(job.message.priority == 1 && job.state == .queued && job.lane == .primary)
+                #expect(try await store.job(id: deferred)?.lane == .secondary)
+                let counts = try await store.counts()
+                #expect(counts.byProject == ["proj": [.queued: 1, .deferred: 1]], "the migrations count the rows they find")
+                #expect(counts.byLane == [.primary: [.queued: 1], .secondary: [.deferred: 1]])
+                #expect(try await store.claimNext(in: .primary, now: Date(), lease: .seconds(30))?.job.id == queued)
+                #expect(try await store.claimNext(in: .secondary, now: Date(), lease: .seconds(30))?.job.id == deferred)
             }
         }
     }

@@ -57,9 +57,9 @@ enum MultiProcessScenarios {
             try await db.withStore { (store: any JobStore) async throws -> Void in
                 let held = try #require(try await store.job(id: job.id))
                 #expect(held.state == .inProgress && held.attempts == 1)
-                #expect(try await store.claimNext(now: Date(), lease: .seconds(30)) == nil, "claimed while the lease held")
+                #expect(try await store.claimNext(in: .primary, now: Date(), lease: .seconds(30)) == nil, "claimed while the lease held")
                 let afterLease = Date().addingTimeInterval(2.5)
-                let reclaimed = try #require(try await store.claimNext(now: afterLease, lease: .seconds(30)), "job lost after the lease")
+                let reclaimed = try #require(try await store.claimNext(in: .primary, now: afterLease, lease: .seconds(30)), "job lost after the lease")
                 #expect(reclaimed.job.id == job.id && reclaimed.job.attempts == 2)
             }
         }

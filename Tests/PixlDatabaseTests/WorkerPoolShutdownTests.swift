@@ -31,10 +31,10 @@ struct WorkerPoolShutdownTests {
             store: store,
             pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(try .testing())),
             configuration: .init(
-                maxInFlight: 1, retryPolicy: RetryPolicy(maxAttempts: 3), lease: .seconds(60),
+                retryPolicy: RetryPolicy(maxAttempts: 3), lease: .seconds(60),
                 idlePoll: .milliseconds(50), drainTimeout: .milliseconds(200)
             ),
-            rateGate: try TokenBucket(rate: 100, clock: ContinuousClock()),
+            lanes: try .testing(rate: 100, clock: ContinuousClock()),
             events: events,
             clock: ContinuousClock(),
             logger: testLogger

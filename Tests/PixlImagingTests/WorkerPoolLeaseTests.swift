@@ -20,8 +20,8 @@ struct WorkerPoolLeaseTests {
         let pool = WorkerPool(
             store: store,
             pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(try .testing())),
-            configuration: .init(maxInFlight: 1, retryPolicy: RetryPolicy(), lease: .milliseconds(300), idlePoll: .milliseconds(20)),
-            rateGate: try TokenBucket(rate: 1000, clock: ContinuousClock()),
+            configuration: .init(retryPolicy: RetryPolicy(), lease: .milliseconds(300), idlePoll: .milliseconds(20)),
+            lanes: try .testing(rate: 1000, clock: ContinuousClock()),
             events: events,
             clock: ContinuousClock(),
             logger: Logger(label: "test")
@@ -32,7 +32,7 @@ struct WorkerPoolLeaseTests {
                 group.addTask { try await pool.run() }
                 _ = await recorder.started(job.id)
                 // Another worker, to which the lease looks expired, takes the job over and finishes it.
-                let takeover = try #require(try await store.claimNext(now: Date().addingTimeInterval(60), lease: .seconds(600)))
+                let takeover = try #require(try await store.claimNext(in: .primary, now: Date().addingTimeInterval(60), lease: .seconds(600)))
                 #expect(takeover.job.id == job.id && takeover.job.attempts == 2)
                 let done = try await store.record(JobResult(.succeeded(archive: .primary, orthancIDs: ["s1"])), for: takeover, now: Date())
                 // The pool's next renewal finds the claim gone: it stops the job.

@@ -20,11 +20,10 @@ struct WorkerPoolRetryTests {
             store: store,
             pipeline: ArchivePipeline(orthanc: orthanc, configuration: .init(try .testing())),
             configuration: .init(
-                maxInFlight: 1,
                 retryPolicy: RetryPolicy(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), maxAttempts: maxAttempts),
                 idlePoll: .milliseconds(20)
             ),
-            rateGate: try TokenBucket(rate: 1000, clock: ContinuousClock()),
+            lanes: try .testing(rate: 1000, clock: ContinuousClock()),
             events: events,
             clock: ContinuousClock(),
             logger: Logger(label: "test")

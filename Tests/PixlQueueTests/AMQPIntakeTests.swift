@@ -27,7 +27,7 @@ struct AMQPIntakeTests {
             #expect(try await Broker.readyCount(queue) == count - 3, "the queue still shows the work not started")
 
             // Claimed (in progress) is not enough to acknowledge.
-            let claimed = try #require(try await harness.store.claimNext(now: Date(), lease: .seconds(60)))
+            let claimed = try #require(try await harness.store.claimNext(in: .primary, now: Date(), lease: .seconds(60)))
             try await Task.sleep(for: .milliseconds(300))
             #expect(await harness.jobs().count == 3)
             #expect(harness.intake.unacknowledgedDeliveries == 3)

@@ -29,8 +29,9 @@ struct Latency: Encodable {
 
 /// `pixl-bench scale-store` (scripts/bench --scale): what the store's own calls cost at the size `scale-fill` left it.
 /// Each sample of a claim enqueues one job, claims it (timed) and records it succeeded, so the claim finds exactly
-/// one due job among the backlog; then the idle loop's "when is the next job due", the counts of `/status` and the
-/// newest page of the listing.
+/// one due job among the backlog. The claim is the primary lane's with the fair share's order of the fill's four
+/// projects before the probe's: none has a due job, so it is the longest claim, every project seeked at every
+/// priority. Then the idle loop's "when is the next job due", the counts of `/status` and the newest page of the listing.
 struct ScaleStoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scale-store",
@@ -47,6 +48,9 @@ struct ScaleStoreCommand: AsyncParsableCommand {
         let page_ms: Latency
     }
 
+    /// The fill's projects (`scale-0` to `scale-3`), then the probe's.
+    static let projectOrder = (0..<4).map { "scale-\($0)" } + ["scale-probe"]
+
     func run() async throws {
         let configuration = try DatabaseConfiguration(environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "pixl-bench.scale")
@@ -61,13 +65,15 @@ struct ScaleStoreCommand: AsyncParsableCommand {
                 message.projectName = "scale-probe"
                 _ = try await store.enqueue([message], now: Date())
                 var claim: Claim?
-                claims.append(try await clock.measure { claim = try await store.claimNext(now: Date(), lease: .seconds(60)) })
+                claims.append(try await clock.measure {
+                    claim = try await store.claimNext(in: .primary, projectOrder: Self.projectOrder, now: Date(), lease: .seconds(60))
+                })
                 guard let claim else { throw BenchError("the probe job was not claimed") }
                 try await store.record(JobResult(.succeeded(archive: .local, studies: [])), for: claim, now: Date())
             }
             return Report(
                 claim_ms: Latency(claims),
-                next_due_ms: try await Latency.measure(samples: samples) { _ = try await store.nextDueDate() },
+                next_due_ms: try await Latency.measure(samples: samples) { _ = try await store.nextDueDate(in: .primary) },
                 counts_ms: try await Latency.measure(samples: samples) { _ = try await store.counts() },
                 page_ms: try await Latency.measure(samples: samples) { _ = try await store.jobs(matching: JobFilter(), from: .newest, limit: 100) }
             )

@@ -6,7 +6,7 @@ import PixlCore
 /// `/metrics`: the Prometheus text format. Gauges that describe the store are read from it at scrape time.
 struct MetricsController<Store: JobStore, C: Clock<Duration>> {
     let store: Store
-    let rateGate: TokenBucket<C>
+    let lanes: Lanes<C>
     let activity: WorkerActivity
     let metrics: PixlMetrics
     let deadline: StoreDeadline
@@ -20,7 +20,8 @@ struct MetricsController<Store: JobStore, C: Clock<Duration>> {
         if let counts = try? await deadline.run({ try await store.counts().byState }) {
             metrics.setJobCounts(counts, waiting: counts.waiting)
         }
-        metrics.setRate(await rateGate.rate)
+        metrics.setRate(lanes.primary.snapshot().rate)
+        metrics.setLanes(lanes.all.map { $0.snapshot() })
         metrics.setInFlight(activity.inFlight)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

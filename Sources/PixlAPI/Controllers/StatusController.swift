@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import PixlCore
 
-/// `/status`: counts by state and by project, the rate, this process's workers and the next due job (SPEC §5). Reads
-/// the counts the store keeps with its writes and one seek per priority: the same cost at a million jobs as at ten.
+/// `/status`: counts by state and by project, the rate (the primary lane's; `/lanes` has both), this process's workers
+/// and the next due job (SPEC §5). Reads the counts the store keeps with its writes and one seek per lane and priority:
+/// the same cost at a million jobs as at ten.
 struct StatusController<Store: JobStore, C: Clock<Duration>> {
     let store: Store
-    let rateGate: TokenBucket<C>
+    let lanes: Lanes<C>
     let activity: WorkerActivity
     let deadline: StoreDeadline
 
@@ -15,9 +16,16 @@ struct StatusController<Store: JobStore, C: Clock<Duration>> {
     }
 
     @Sendable func status(_ request: Request, context: APIContext) async throws -> Response {
-        let (projects, nextDue) = try await deadline.run { (try await store.counts(), try await store.nextDueDate()) }
+        let (projects, nextDue) = try await deadline.run {
+            var nextDue: Date?
+            for lane in Lane.allCases {
+                if let due = try await store.nextDueDate(in: lane) { nextDue = min(nextDue ?? due, due) }
+            }
+            return (try await store.counts(), nextDue)
+        }
         let counts = projects.byState
-        let rate = await rateGate.rate
+        let primary = lanes.primary.snapshot()
+        let rate = primary.paused ? 0 : primary.rate
         let now = Date()
         var oldest: JSONValue = .null
         if let nextDue, nextDue <= now {

@@ -13,6 +13,7 @@ extension Job {
             "reason": reason.map(JSONValue.string) ?? .null,
             "attempts": .integer(Int64(attempts)),
             "archive": archive.map { .string($0.rawValue) } ?? .null,
+            "lane": .string(lane.rawValue),
             "studies": .array(studies.compactMap(\.orthancID).map(JSONValue.string)),
             "study_details": .array(studies.map(\.json)),
             "project_name": .string(message.projectName),

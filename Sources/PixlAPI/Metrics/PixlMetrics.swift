@@ -43,6 +43,11 @@ public final class PixlMetrics: PipelineMetrics, Sendable {
         static let orthancCalls = "pixl_orthanc_request_duration_seconds"
         static let orthancErrors = "pixl_orthanc_errors_total"
         static let rejected = "pixl_rejected_messages_total"
+        static let laneRate = "pixl_lane_rate_per_second"
+        static let laneInFlight = "pixl_lane_jobs_in_flight"
+        static let laneOpen = "pixl_lane_open"
+        static let laneBreaker = "pixl_lane_breaker_state"
+        static let laneBreakerChanges = "pixl_lane_breaker_transitions_total"
     }
 
     // MARK: Initialization
@@ -63,15 +68,16 @@ public final class PixlMetrics: PipelineMetrics, Sendable {
         )
     }
 
-    /// Counts job outcomes and follows the rate as `events` publishes them.
+    /// Counts job outcomes as `events` publishes them.
     public func follow(_ events: JobEvents) {
         events.subscribe { [self] event in
-            switch event {
-            case .recorded(let job): outcomes[job.state]?.increment()
-            case .rateChanged(let rate): setRate(rate)
-            case .enqueued, .started, .released, .lost, .draining: break
-            }
+            if case .recorded(let job) = event { outcomes[job.state]?.increment() }
         }
+    }
+
+    /// Counts a change of a lane's circuit breaker (`state`: `open`, `half_open`, `closed`).
+    public func recordBreakerChange(_ lane: Lane, to state: String) {
+        CoreMetrics.Counter(label: Label.laneBreakerChanges, dimensions: [("lane", lane.rawValue), ("to", state)], factory: factory).increment()
     }
 
     // MARK: PipelineMetrics
@@ -100,6 +106,21 @@ public final class PixlMetrics: PipelineMetrics, Sendable {
 
     public func setInFlight(_ count: Int) {
         inFlight.record(count)
+    }
+
+    /// Sets each lane's gauges: its rate (0 while paused), jobs in flight, whether it is open, and its breaker's state
+    /// (1 for the current state, 0 for the others).
+    public func setLanes(_ lanes: [LaneSnapshot]) {
+        for lane in lanes {
+            let name = ("lane", lane.lane.rawValue)
+            CoreMetrics.Gauge(label: Label.laneRate, dimensions: [name], factory: factory).record(lane.paused ? 0 : lane.rate)
+            CoreMetrics.Gauge(label: Label.laneInFlight, dimensions: [name], factory: factory).record(lane.inFlight)
+            CoreMetrics.Gauge(label: Label.laneOpen, dimensions: [name], factory: factory).record(lane.isOpen ? 1 : 0)
+            for state in ["closed", "open", "half_open"] {
+                CoreMetrics.Gauge(label: Label.laneBreaker, dimensions: [name, ("state", state)], factory: factory)
+                    .record(lane.breaker == state ? 1 : 0)
+            }
+        }
     }
 
     /// Sets the per-state job gauges and the queue depth (jobs waiting) from the store's counts.

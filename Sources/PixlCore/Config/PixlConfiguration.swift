@@ -23,8 +23,6 @@ public struct PixlConfiguration: Sendable {
         public var port: Int
         /// Secret: never logged. When set, every endpoint but `/heart-beat` and `/metrics` needs it.
         public var token: String?
-        /// Tokens per second at start; 0 starts paused, as PIXL does.
-        public var initialRate: Double
         /// A connection that sends nothing for this long (a request never finished, a client gone) is closed.
         public var idleTimeout: Duration
     }
@@ -54,7 +52,12 @@ public struct PixlConfiguration: Sendable {
     /// How long one REST call to Orthanc may take, queries included (PIXL_QUERY_TIMEOUT, 10 s).
     public var queryTimeout: Duration
     public var maxMessagesInFlight: Int
-    public var secondaryWindow: QueryWindow
+    /// The primary archive's lane: its rate, jobs in flight, window, calendar, breaker and adaptive rate (issue 13).
+    public var primaryLane: LaneSettings
+    /// The secondary archive's lane; idle when no secondary archive is configured.
+    public var secondaryLane: LaneSettings
+    /// How the lanes share their claims between projects (`PIXL_PROJECT_WEIGHTS`).
+    public var projectWeights: ProjectWeights
     /// Pull a secondary study whose availability is not reported only when this is false.
     public var requireOnline: Bool
     public var autorouteToAnon: Bool
@@ -99,15 +102,6 @@ public struct PixlConfiguration: Sendable {
         guard TimeZone.knownTimeZoneIdentifiers.contains(zoneName) || zoneName == "UTC", let timeZone = TimeZone(identifier: zoneName) else {
             throw ConfigurationError(variable: "TZ", problem: "must be an IANA time zone name such as Europe/London, not '\(zoneName)'")
         }
-        let hoursText = env.string("PIXL_SECONDARY_QUERY_HOURS", default: "20:00-08:00")
-        guard let hours = QueryWindow.parseHours(hoursText) else {
-            throw ConfigurationError(variable: "PIXL_SECONDARY_QUERY_HOURS", problem: "must be HH:MM-HH:MM, always or never, not '\(hoursText)'")
-        }
-        secondaryWindow = QueryWindow(
-            hours: hours,
-            includesWeekends: try env.bool("PIXL_SECONDARY_QUERY_WEEKENDS", default: false),
-            timeZone: timeZone
-        )
         requireOnline = try env.bool("PIXL_REQUIRE_ONLINE", default: true)
         autorouteToAnon = try env.bool("ORTHANC_AUTOROUTE_RAW_TO_ANON", default: false)
         anonModality = env.string("ORTHANC_ANON_MODALITY", default: "PIXL-Anon")
@@ -120,10 +114,12 @@ public struct PixlConfiguration: Sendable {
         logLevel = level
         logIdentifiers = try env.bool("PIXL_LOG_IDENTIFIERS", default: false)
         skipMigrations = try env.bool("SKIP_ALEMBIC", default: false)
-        let rateText = env.string("PIXL_IMAGING_API_RATE", default: "0")
-        guard let rate = Environment.decimal(rateText), RateLimits.allows(rate) else {
-            throw ConfigurationError(variable: "PIXL_IMAGING_API_RATE", problem: "must be \(RateLimits.description), not '\(rateText)'")
-        }
+        let rate = try Self.rate(env, "PIXL_IMAGING_API_RATE", default: 0)
+        primaryLane = try Self.lane(.primary, env, rate: rate, maxInFlight: maxMessagesInFlight, hours: "always", timeZone: timeZone)
+        secondaryLane = try Self.lane(.secondary, env, rate: rate, maxInFlight: maxMessagesInFlight, hours: "20:00-08:00", timeZone: timeZone)
+        projectWeights = try env["PIXL_PROJECT_WEIGHTS"].map { text throws(ConfigurationError) in
+            try ProjectWeights(parsing: text, variable: "PIXL_PROJECT_WEIGHTS")
+        } ?? ProjectWeights()
         // Set but empty would silently mean "no authentication".
         if env.values["PIXL_IMAGING_API_TOKEN"]?.trimmingWhitespace().isEmpty == true {
             throw ConfigurationError(variable: "PIXL_IMAGING_API_TOKEN", problem: "is empty: set a token, or unset it to run without authentication")
@@ -132,7 +128,6 @@ public struct PixlConfiguration: Sendable {
             host: env.string("PIXL_IMAGING_API_HOST", default: "127.0.0.1"),
             port: try env.integer("PIXL_IMAGING_API_PORT", default: 8000, range: 0...65535),
             token: env["PIXL_IMAGING_API_TOKEN"],
-            initialRate: rate,
             idleTimeout: try env.seconds("PIXL_IMAGING_API_IDLE_TIMEOUT", default: 30, range: 1...3_600)
         )
         if let host = env["RABBITMQ_HOST"] {
@@ -144,6 +139,56 @@ public struct PixlConfiguration: Sendable {
                 queue: try Self.queueName(env)
             )
         }
+    }
+
+    /// A rate in messages per second: finite, not negative.
+    private static func rate(_ env: Environment, _ name: String, default defaultRate: Double) throws(ConfigurationError) -> Double {
+        guard let text = env[name] else { return defaultRate }
+        guard let rate = Environment.decimal(text), RateLimits.allows(rate) else {
+            throw ConfigurationError(variable: name, problem: "must be \(RateLimits.description), not '\(text)'")
+        }
+        return rate
+    }
+
+    /// One lane's settings, `PIXL_<LANE>_…`; its rate and jobs in flight default to the service's.
+    private static func lane(
+        _ lane: Lane,
+        _ env: Environment,
+        rate: Double,
+        maxInFlight: Int,
+        hours defaultHours: String,
+        timeZone: TimeZone
+    ) throws(ConfigurationError) -> LaneSettings {
+        let prefix = lane.variablePrefix
+        let hoursText = env.string(prefix + "QUERY_HOURS", default: defaultHours)
+        guard let hours = QueryWindow.parseHours(hoursText) else {
+            throw ConfigurationError(variable: prefix + "QUERY_HOURS", problem: "must be HH:MM-HH:MM, always or never, not '\(hoursText)'")
+        }
+        let window = QueryWindow(hours: hours, includesWeekends: try env.bool(prefix + "QUERY_WEEKENDS", default: false), timeZone: timeZone)
+        let calendar = try env[prefix + "CALENDAR"].map { path throws(ConfigurationError) in
+            // The logger is made when a problem comes, after start-up has set up logging.
+            try CalendarFile(
+                path: path, variable: prefix + "CALENDAR",
+                onProblem: { problem in Logger(label: "pixl-imaging").warning("calendar not re-read, keeping the closed days last read: \(problem)") }
+            )
+        }
+        var adaptive: AdaptiveRateSettings?
+        if try env.bool(prefix + "ADAPTIVE", default: false) {
+            adaptive = AdaptiveRateSettings(
+                findTarget: try env.seconds(prefix + "FIND_TARGET", default: 2, range: 0.01...3_600),
+                moveTarget: try env.seconds(prefix + "MOVE_TARGET", default: 60, range: 0.01...86_400)
+            )
+        }
+        return LaneSettings(
+            rate: try Self.rate(env, prefix + "RATE", default: rate),
+            maxInFlight: try env.integer(prefix + "MAX_IN_FLIGHT", default: maxInFlight, range: 1...1000),
+            timetable: LaneTimetable(window: window, calendar: calendar),
+            breaker: CircuitBreakerSettings(
+                faults: try env.integer(prefix + "BREAKER_FAULTS", default: 5, range: 0...1000),
+                backoff: try env.seconds(prefix + "BREAKER_BACKOFF", default: 30, range: 0.01...86_400)
+            ),
+            adaptive: adaptive
+        )
     }
 
     /// An AE title: 1 to 16 characters of printable ASCII without backslash.
@@ -167,6 +212,14 @@ public struct PixlConfiguration: Sendable {
         let queue = env.string("RABBITMQ_QUEUE", default: "imaging")
         guard queue.utf8.count <= 255 else { throw ConfigurationError(variable: "RABBITMQ_QUEUE", problem: "must be at most 255 bytes long") }
         return queue
+    }
+
+    /// A lane's settings.
+    public func settings(of lane: Lane) -> LaneSettings {
+        switch lane {
+        case .primary: primaryLane
+        case .secondary: secondaryLane
+        }
     }
 
     /// Whether a secondary archive distinct from the primary one is configured.

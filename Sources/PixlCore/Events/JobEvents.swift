@@ -16,8 +16,6 @@ public enum JobEvent: Sendable, Hashable {
     case lost(Job)
     /// The worker pool stopped claiming jobs (graceful shutdown began).
     case draining
-    /// The token bucket's rate was set (messages started per second; 0 = paused).
-    case rateChanged(Double)
 }
 
 /// The one place jobs' events are published and heard, in process.

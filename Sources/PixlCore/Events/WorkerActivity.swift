@@ -23,7 +23,7 @@ public final class WorkerActivity: Sendable {
             case .started(let job): state.inFlight.insert(job.id)
             case .recorded(let job), .released(let job), .lost(let job): state.inFlight.remove(job.id)
             case .draining: state.isAccepting = false
-            case .enqueued, .rateChanged: break
+            case .enqueued: break
             }
         }
     }

@@ -81,13 +81,22 @@ public struct JobPage: Sendable, Hashable {
     }
 }
 
-/// How many jobs each project has in each state, as the store keeps count with its writes.
+/// How many jobs each project has in each state, in each lane, as the store keeps count with its writes.
 public struct JobCounts: Sendable, Hashable {
-    /// Per project, per state; a state without jobs may be absent.
-    public var byProject: [String: [JobState: Int]]
+    /// Per project, per state (every lane); a state without jobs may be absent.
+    public private(set) var byProject: [String: [JobState: Int]] = [:]
+    /// Per lane, per state (every project); a state without jobs may be absent.
+    public private(set) var byLane: [Lane: [JobState: Int]] = [:]
+    /// Projects with unfinished jobs, per lane: those a lane's fair share turns between.
+    public private(set) var unfinishedProjects: [Lane: Set<String>] = [:]
 
-    public init(byProject: [String: [JobState: Int]] = [:]) {
-        self.byProject = byProject
+    public init() {}
+
+    /// Adds `jobs` of `project` in `state` and `lane` (one row of the store's counts).
+    public mutating func add(_ jobs: Int, project: String, lane: Lane, state: JobState) {
+        byProject[project, default: [:]][state, default: 0] += jobs
+        byLane[lane, default: [:]][state, default: 0] += jobs
+        if !state.isFinal, jobs > 0 { unfinishedProjects[lane, default: []].insert(project) }
     }
 
     /// Every project's jobs, per state, each state present.

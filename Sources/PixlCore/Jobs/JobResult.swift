@@ -13,13 +13,23 @@ public struct JobResult: Sendable, Hashable {
     public var studies: [StudyRecord]?
     /// When a retried or deferred job is next due; `nil` for a final state.
     public var nextAttemptAt: Date?
+    /// The lane the job moves to; `nil` keeps its lane.
+    public var lane: Lane?
 
-    public init(state: JobState, reason: String? = nil, archive: Archive? = nil, studies: [StudyRecord]? = nil, nextAttemptAt: Date? = nil) {
+    public init(
+        state: JobState,
+        reason: String? = nil,
+        archive: Archive? = nil,
+        studies: [StudyRecord]? = nil,
+        nextAttemptAt: Date? = nil,
+        lane: Lane? = nil
+    ) {
         self.state = state
         self.reason = reason
         self.archive = archive
         self.studies = studies
         self.nextAttemptAt = nextAttemptAt
+        self.lane = lane
     }
 
     /// The fields `outcome` leaves a job with. A success replaces the job's studies (even with none), as does any
@@ -31,6 +41,7 @@ public struct JobResult: Sendable, Hashable {
         switch outcome {
         case .deferred(let until, _): nextAttemptAt = until
         case .retry: nextAttemptAt = retryAt
+        case .notInPrimary: lane = .secondary
         case .succeeded, .discarded, .failed: break
         }
     }
@@ -45,6 +56,7 @@ extension Job {
         job.archive = result.archive ?? archive
         job.studies = result.studies ?? studies
         job.nextAttemptAt = result.nextAttemptAt
+        job.lane = result.lane ?? lane
         job.updatedAt = now
         return job
     }

@@ -10,6 +10,8 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// How many times a worker has claimed the job.
     public var attempts: Int
     public var archive: Archive?
+    /// The archive's queue the job waits in: primary until the primary archive has not found it (issue 13).
+    public var lane: Lane
     /// What the job holds of each study: its Orthanc id, UID, archive and instance counts (SPEC §3, Completeness).
     public var studies: [StudyRecord]
     public var createdAt: Date
@@ -26,6 +28,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         reason: String? = nil,
         attempts: Int = 0,
         archive: Archive? = nil,
+        lane: Lane = .primary,
         studies: [StudyRecord] = [],
         createdAt: Date,
         updatedAt: Date,
@@ -38,6 +41,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.reason = reason
         self.attempts = attempts
         self.archive = archive
+        self.lane = lane
         self.studies = studies
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -78,11 +82,12 @@ public protocol JobStore: Sendable {
     /// unfinished job, that job is returned instead of a new one.
     func enqueue(_ messages: [ImagingMessage], now: Date) async throws -> [EnqueuedJob]
 
-    /// Claims the due job of highest priority, then the earliest due, then the oldest (queued, due since it was created;
-    /// retry/deferred whose time has come; in progress with an expired lease), found by at most one index seek per
-    /// priority; marks it in progress with a lease until `now + lease` under a new token, and counts an attempt. Never
-    /// hands the same job to two callers at once.
-    func claimNext(now: Date, lease: Duration) async throws -> Claim?
+    /// Claims a due job of `lane` (queued, due since it was created; retry/deferred whose time has come; in progress with
+    /// an expired lease): of the highest priority; within it, of the first project in `projectOrder` that has one (the
+    /// lane's fair share), else of any project; the earliest due, then the oldest. Each candidate is one index seek, tried
+    /// in that order until one is found. Marks the job in progress with a lease until `now + lease` under a new token,
+    /// and counts an attempt. Never hands the same job to two callers at once.
+    func claimNext(in lane: Lane, projectOrder: [String], now: Date, lease: Duration) async throws -> Claim?
 
     /// Extends the lease of a claimed job.
     /// - Throws: ``JobStoreError/Code/leaseLost`` when `claim` is not the job's current claim.
@@ -114,7 +119,14 @@ public protocol JobStore: Sendable {
     /// Answers when the store can be read (the database is reachable): for readiness probes.
     func ping() async throws
 
-    /// The earliest time a waiting job becomes due (`nil` when none waits), so workers sleep until then: an index seek
-    /// per priority, whatever the backlog.
-    func nextDueDate() async throws -> Date?
+    /// The earliest time a job waiting in `lane` becomes due (`nil` when none waits), so the lane sleeps until then: an
+    /// index seek per priority, whatever the backlog.
+    func nextDueDate(in lane: Lane) async throws -> Date?
+}
+
+extension JobStore {
+    /// Claims a due job of `lane`, with no project's turn before another's: the earliest due of the highest priority.
+    public func claimNext(in lane: Lane, now: Date, lease: Duration) async throws -> Claim? {
+        try await claimNext(in: lane, projectOrder: [], now: now, lease: lease)
+    }
 }

@@ -5,6 +5,7 @@ public enum LogKey {
     public static let jobID = "pixl.job.id"
     public static let project = "pixl.project"
     public static let archive = "pixl.archive"
+    public static let lane = "pixl.lane"
     public static let step = "pixl.step"
     public static let orthancJob = "pixl.orthanc.job"
     public static let studyUID = "pixl.study.uid"

@@ -23,6 +23,9 @@ public enum PipelineOutcome: Sendable, Hashable {
     case discarded(reason: String, archive: Archive? = nil)
     /// Will run again when the secondary query window opens.
     case deferred(until: Date, reason: String)
+    /// The primary archive has not found the study and a secondary archive is configured: the job moves to the secondary
+    /// lane, where that lane's window, rate and breaker decide when it runs. Only a run of the primary lane ends so.
+    case notInPrimary(reason: String)
     /// A transient fault, or studies still incomplete; will run again after the pool's back-off.
     case retry(reason: String, studies: [StudyRecord] = [])
     /// An unexpected error, a query matching too many studies, or retries past the attempt budget.
@@ -34,6 +37,7 @@ public enum PipelineOutcome: Sendable, Hashable {
         case .succeeded: .succeeded
         case .discarded: .discarded
         case .deferred: .deferred
+        case .notInPrimary: .queued
         case .retry: .retry
         case .failed: .failed
         }
@@ -43,7 +47,7 @@ public enum PipelineOutcome: Sendable, Hashable {
     public var reason: String? {
         switch self {
         case .succeeded(_, _, let note): note
-        case .discarded(let reason, _), .deferred(_, let reason), .retry(let reason, _): reason
+        case .discarded(let reason, _), .deferred(_, let reason), .notInPrimary(let reason), .retry(let reason, _): reason
         case .failed(let error, _): error
         }
     }
@@ -60,7 +64,7 @@ public enum PipelineOutcome: Sendable, Hashable {
     public var studies: [StudyRecord] {
         switch self {
         case .succeeded(_, let studies, _), .retry(_, let studies), .failed(_, let studies): studies
-        case .discarded, .deferred: []
+        case .discarded, .deferred, .notInPrimary: []
         }
     }
 

@@ -36,6 +36,19 @@ public struct QueryWindow: Sendable, Hashable {
         }
     }
 
+    /// The hours as `PIXL_<LANE>_QUERY_HOURS` writes them: `always`, `never` or `HH:MM-HH:MM`.
+    public var hoursDescription: String {
+        switch hours {
+        case .always: "always"
+        case .never: "never"
+        case .range(let start, let end):
+            [start, end].map { minutes in
+                let hour = minutes / 60, minute = minutes % 60
+                return (hour < 10 ? "0" : "") + "\(hour):" + (minute < 10 ? "0" : "") + "\(minute)"
+            }.joined(separator: "-")
+        }
+    }
+
     private static func minutes(_ text: Substring) -> Int? {
         let parts = text.split(separator: ":")
         guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]),

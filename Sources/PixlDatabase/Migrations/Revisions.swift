@@ -32,6 +32,7 @@ public enum Revisions {
         createImagingJobTable,
         addPriorityStudyRecordsAndClaims,
         addDueTimeKeysetIndexesAndCounts,
+        addLanes,
     ]
 
     /// PIXL's own head revision: the last one PIXL's Python tools know.
@@ -169,10 +170,7 @@ public enum Revisions {
     ///   can forget it, and indexed by priority, so a claim and "when is the next job due" are one seek per priority;
     /// - listing indexes ending in (created_at, seq), the listing's order, so a keyset page, filtered by state, project
     ///   or creation time, is a seek and a short range read;
-    /// - `imaging_job_count`, jobs per project and state, kept by triggers in the same transaction as every write, so
-    ///   `/status` reads a few rows instead of counting a million. PostgreSQL's triggers run once per statement on the
-    ///   statement's changed rows (a batch of 10,000 is one upsert per project) and take the counters' row locks in one
-    ///   order, so concurrent writers cannot deadlock on them; SQLite's run per row inside the single writer.
+    /// - `imaging_job_count`, jobs per project and state, kept by the database with every write (``jobCounts(_:_:keys:)``).
     static let addDueTimeKeysetIndexesAndCounts = Revision(
         id: "pixl_imaging_0003",
         summary: "Add due time, keyset listing indexes and job counts"
@@ -181,7 +179,6 @@ public enum Revisions {
             CASE state WHEN 'queued' THEN created_at WHEN 'retry' THEN next_attempt_at WHEN 'deferred' THEN next_attempt_at \
             WHEN 'in_progress' THEN lease_expires_at END
             """
-        let counts = t.qualified("imaging_job_count")
         var statements = [
             dialect == .postgres
                 ? "ALTER TABLE \(t.imagingJob) ADD COLUMN due_at TIMESTAMP WITH TIME ZONE GENERATED ALWAYS AS (\(dueAt)) STORED"
@@ -198,35 +195,81 @@ public enum Revisions {
             "CREATE INDEX ix_imaging_job_state_listing ON \(t.imagingJob) (state, created_at, seq)",
             "CREATE INDEX ix_imaging_job_project_listing ON \(t.imagingJob) (project_name, created_at, seq)",
             "CREATE INDEX ix_imaging_job_project_state_listing ON \(t.imagingJob) (project_name, state, created_at, seq)",
+        ]
+        statements += jobCounts(dialect, t, keys: ["project_name", "state"])
+        return statements
+    }
+
+    /// The lanes (issue 13): `lane`, the archive's queue a job waits in (`primary` until the primary archive has not found
+    /// it; the jobs deferred for the secondary's window are there already); the due index led by the lane, so each
+    /// lane's claim and next due time are seeks of their own; `ix_imaging_job_share`, the same with the project after
+    /// the priority, so the fair share's claim of a project's due job is a seek too; and the counts kept per lane.
+    static let addLanes = Revision(id: "pixl_imaging_0004", summary: "Add lanes, the fair share's index and counts per lane") { dialect, t in
+        var statements = [
+            """
+            ALTER TABLE \(t.imagingJob) ADD COLUMN lane VARCHAR(16) NOT NULL DEFAULT 'primary' \
+            CONSTRAINT imaging_job_lane_check CHECK (lane IN ('primary', 'secondary'))
+            """,
+            "DROP INDEX \(t.qualified("ix_imaging_job_due"))",
+            "CREATE INDEX ix_imaging_job_due ON \(t.imagingJob) (lane, priority, due_at, seq) WHERE due_at IS NOT NULL",
+            "CREATE INDEX ix_imaging_job_share ON \(t.imagingJob) (lane, priority, project_name, due_at, seq) WHERE due_at IS NOT NULL",
+        ]
+        switch dialect {
+        case .postgres:
+            statements += ["INSERT", "UPDATE", "DELETE"].flatMap { event in
+                [
+                    "DROP TRIGGER imaging_job_count_\(event.lowercased()) ON \(t.imagingJob)",
+                    "DROP FUNCTION \(t.qualified("imaging_job_count_\(event.lowercased())"))()",
+                ]
+            }
+        case .sqlite:
+            statements += ["insert", "update", "delete"].map { "DROP TRIGGER imaging_job_count_\($0)" }
+        }
+        statements += [
+            "DROP TABLE \(t.qualified("imaging_job_count"))",
+            "UPDATE \(t.imagingJob) SET lane = 'secondary' WHERE state = 'deferred'",
+        ]
+        return statements + jobCounts(dialect, t, keys: ["project_name", "lane", "state"])
+    }
+
+    /// `imaging_job_count`: jobs per `keys` (the job table's columns, `state` last), filled from the job table and kept
+    /// by triggers in the same transaction as every write, so `/status` reads a few rows instead of counting a million.
+    /// PostgreSQL's triggers run once per statement on the statement's changed rows (a batch of 10,000 is one upsert per
+    /// key) and take the counters' row locks in one order, so concurrent writers cannot deadlock on them; SQLite's run
+    /// per row inside the single writer.
+    private static func jobCounts(_ dialect: SQLDialect, _ t: TableNames, keys: [String]) -> [String] {
+        let counts = t.qualified("imaging_job_count")
+        let list = keys.joined(separator: ", ")
+        let columns = keys.map { $0 == "state" ? "state VARCHAR(16) NOT NULL" : "\($0) VARCHAR NOT NULL" }
+        var statements = [
             """
             CREATE TABLE \(counts) (
-                project_name VARCHAR NOT NULL,
-                state VARCHAR(16) NOT NULL,
+                \(columns.joined(separator: ",\n    ")),
                 jobs BIGINT NOT NULL,
-                CONSTRAINT imaging_job_count_pkey PRIMARY KEY (project_name, state)
+                CONSTRAINT imaging_job_count_pkey PRIMARY KEY (\(list))
             )
             """,
-            "INSERT INTO \(counts) (project_name, state, jobs) SELECT project_name, state, COUNT(*) FROM \(t.imagingJob) GROUP BY project_name, state",
+            "INSERT INTO \(counts) (\(list), jobs) SELECT \(list), COUNT(*) FROM \(t.imagingJob) GROUP BY \(list)",
         ]
         switch dialect {
         case .postgres:
             // One function per event: each adds the statement's changed rows (+1 new, -1 old) to the counters.
             let upsert = { (changes: String) in
                 """
-                INSERT INTO \(counts) AS c (project_name, state, jobs)
-                SELECT project_name, state, SUM(delta) FROM (\(changes)) AS changes
-                GROUP BY project_name, state HAVING SUM(delta) <> 0
-                ORDER BY project_name, state
-                ON CONFLICT (project_name, state) DO UPDATE SET jobs = c.jobs + EXCLUDED.jobs
+                INSERT INTO \(counts) AS c (\(list), jobs)
+                SELECT \(list), SUM(delta) FROM (\(changes)) AS changes
+                GROUP BY \(list) HAVING SUM(delta) <> 0
+                ORDER BY \(list)
+                ON CONFLICT (\(list)) DO UPDATE SET jobs = c.jobs + EXCLUDED.jobs
                 """
             }
             let changes: [(event: String, transition: String, rows: String)] = [
-                ("INSERT", "NEW TABLE AS new_rows", "SELECT project_name, state, 1 AS delta FROM new_rows"),
+                ("INSERT", "NEW TABLE AS new_rows", "SELECT \(list), 1 AS delta FROM new_rows"),
                 (
                     "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-                    "SELECT project_name, state, 1 AS delta FROM new_rows UNION ALL SELECT project_name, state, -1 FROM old_rows"
+                    "SELECT \(list), 1 AS delta FROM new_rows UNION ALL SELECT \(list), -1 FROM old_rows"
                 ),
-                ("DELETE", "OLD TABLE AS old_rows", "SELECT project_name, state, -1 AS delta FROM old_rows"),
+                ("DELETE", "OLD TABLE AS old_rows", "SELECT \(list), -1 AS delta FROM old_rows"),
             ]
             for change in changes {
                 let function = t.qualified("imaging_job_count_\(change.event.lowercased())")
@@ -243,20 +286,22 @@ public enum Revisions {
                     """)
             }
         case .sqlite:
+            let rowKeys = { (row: String) in keys.map { "\(row).\($0)" }.joined(separator: ", ") }
             let add = { (row: String) in
                 """
-                INSERT INTO \(counts) (project_name, state, jobs) VALUES (\(row).project_name, \(row).state, 1)
-                    ON CONFLICT (project_name, state) DO UPDATE SET jobs = jobs + 1;
+                INSERT INTO \(counts) (\(list), jobs) VALUES (\(rowKeys(row)), 1)
+                    ON CONFLICT (\(list)) DO UPDATE SET jobs = jobs + 1;
                 """
             }
             let remove = { (row: String) in
-                "UPDATE \(counts) SET jobs = jobs - 1 WHERE project_name = \(row).project_name AND state = \(row).state;"
+                "UPDATE \(counts) SET jobs = jobs - 1 WHERE \(keys.map { "\($0) = \(row).\($0)" }.joined(separator: " AND "));"
             }
+            let changed = keys.map { "OLD.\($0) IS NOT NEW.\($0)" }.joined(separator: " OR ")
             statements += [
                 "CREATE TRIGGER imaging_job_count_insert AFTER INSERT ON \(t.imagingJob) BEGIN \(add("NEW")) END",
                 """
-                CREATE TRIGGER imaging_job_count_update AFTER UPDATE OF state, project_name ON \(t.imagingJob)
-                WHEN OLD.state IS NOT NEW.state OR OLD.project_name IS NOT NEW.project_name
+                CREATE TRIGGER imaging_job_count_update AFTER UPDATE OF \(list) ON \(t.imagingJob)
+                WHEN \(changed)
                 BEGIN \(remove("OLD")) \(add("NEW")) END
                 """,
                 "CREATE TRIGGER imaging_job_count_delete AFTER DELETE ON \(t.imagingJob) BEGIN \(remove("OLD")) END",

@@ -131,13 +131,18 @@ public struct PostgresJobStore: JobStore {
         }
     }
 
-    public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
+    public func claimNext(in lane: Lane, projectOrder: [String], now: Date, lease: Duration) async throws -> Claim? {
         let token = UUID()
-        var binds = PostgresBindings(capacity: 3)
+        let projects = projectOrder.prefix(JobSQL.maximumProjectOrder)
+        var binds = PostgresBindings(capacity: 4 + projects.count)
         binds.append(now)
         binds.append(now.addingTimeInterval(lease.seconds))
         binds.append(token)
-        let sql = JobSQL.claim(table: table, columns: Self.columns, locking: "FOR UPDATE SKIP LOCKED", placeholder: Self.placeholder)
+        binds.append(lane.rawValue)
+        for project in projects { binds.append(project) }
+        let sql = JobSQL.claim(
+            table: table, columns: Self.columns, projects: projects.count, locking: "FOR UPDATE SKIP LOCKED", placeholder: Self.placeholder
+        )
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         return try await Self.firstJob(rows).map { Claim(job: $0, token: token) }
     }
@@ -160,7 +165,7 @@ public struct PostgresJobStore: JobStore {
             """
             UPDATE \(unescaped: table)
             SET state = \(result.state.rawValue), reason = \(result.reason), archive = COALESCE(\(result.archive?.rawValue), archive),
-                study_records = COALESCE(\(result.studies.map(JobSQL.studyRecordsJSON)), study_records),
+                lane = COALESCE(\(result.lane?.rawValue), lane), study_records = COALESCE(\(result.studies.map(JobSQL.studyRecordsJSON)), study_records),
                 next_attempt_at = \(result.nextAttemptAt), lease_expires_at = NULL, lease_token = NULL, updated_at = \(now)
             WHERE id = \(claim.job.id) AND lease_token = \(claim.token) AND state = 'in_progress'
             RETURNING \(unescaped: Self.columns)
@@ -222,9 +227,9 @@ public struct PostgresJobStore: JobStore {
     public func counts() async throws -> JobCounts {
         let rows = try await client.query(PostgresQuery(unsafeSQL: JobSQL.counts(table: "\(schema).imaging_job_count")), logger: logger)
         var counts = JobCounts()
-        for try await (project, state, jobs) in rows.decode((String, String, Int).self) {
-            guard let state = JobState(rawValue: state) else { continue }
-            counts.byProject[project, default: [:]][state] = jobs
+        for try await (project, lane, state, jobs) in rows.decode((String, String, String, Int).self) {
+            guard let lane = Lane(rawValue: lane), let state = JobState(rawValue: state) else { continue }
+            counts.add(jobs, project: project, lane: lane, state: state)
         }
         return counts
     }
@@ -233,8 +238,11 @@ public struct PostgresJobStore: JobStore {
         _ = try await Self.isEmpty(try await client.query("SELECT 1 FROM \(unescaped: table) LIMIT 1", logger: logger))
     }
 
-    public func nextDueDate() async throws -> Date? {
-        let rows = try await client.query(PostgresQuery(unsafeSQL: JobSQL.nextDue(table: table)), logger: logger)
+    public func nextDueDate(in lane: Lane) async throws -> Date? {
+        var binds = PostgresBindings(capacity: 1)
+        binds.append(lane.rawValue)
+        let query = PostgresQuery(unsafeSQL: JobSQL.nextDue(table: table, placeholder: Self.placeholder), binds: binds)
+        let rows = try await client.query(query, logger: logger)
         for try await due in rows.decode((Date?).self) { return due }
         return nil
     }
@@ -249,7 +257,7 @@ public struct PostgresJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date::text AS study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, study_records, created_at, updated_at, \
+        extract_generated_timestamp, priority, state, reason, attempts, archive, lane, studies, study_records, created_at, updated_at, \
         started_at, next_attempt_at
         """
 
@@ -282,6 +290,7 @@ public struct PostgresJobStore: JobStore {
             reason: cells["reason"].decode(String?.self),
             attempts: cells["attempts"].decode(Int.self),
             archive: cells["archive"].decode(String?.self),
+            lane: cells["lane"].decode(String.self),
             studies: cells["studies"].decode(String.self),
             studyRecords: cells["study_records"].decode(String.self),
             createdAt: cells["created_at"].decode(Date.self),

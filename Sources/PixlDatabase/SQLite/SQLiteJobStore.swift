@@ -115,12 +115,16 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func claimNext(now: Date, lease: Duration) async throws -> Claim? {
+    public func claimNext(in lane: Lane, projectOrder: [String], now: Date, lease: Duration) async throws -> Claim? {
         let leaseEnd = now.addingTimeInterval(lease.seconds)
         let token = UUID()
+        let projects = projectOrder.prefix(JobSQL.maximumProjectOrder)
+        let arguments = StatementArguments([now, leaseEnd, Self.key(token), lane.rawValue] as [any DatabaseValueConvertible]) + StatementArguments(Array(projects))
         return try await pool.write { db in
-            let claim = try db.cachedStatement(sql: JobSQL.claim(table: "imaging_job", columns: Self.columns, locking: "", placeholder: Self.placeholder))
-            return try Row.fetchOne(claim, arguments: [now, leaseEnd, Self.key(token)]).map { Claim(job: try Self.job($0), token: token) }
+            let claim = try db.cachedStatement(
+                sql: JobSQL.claim(table: "imaging_job", columns: Self.columns, projects: projects.count, locking: "", placeholder: Self.placeholder)
+            )
+            return try Row.fetchOne(claim, arguments: arguments).map { Claim(job: try Self.job($0), token: token) }
         }
     }
 
@@ -136,13 +140,15 @@ public final class SQLiteJobStore: JobStore {
                 db,
                 sql: """
                     UPDATE imaging_job
-                    SET state = ?, reason = ?, archive = COALESCE(?, archive), study_records = COALESCE(?, study_records),
+                    SET state = ?, reason = ?, archive = COALESCE(?, archive), lane = COALESCE(?, lane),
+                        study_records = COALESCE(?, study_records),
                         next_attempt_at = ?, lease_expires_at = NULL, lease_token = NULL, updated_at = ?
                     WHERE \(Self.heldBy)
                     RETURNING \(Self.columns)
                     """,
                 arguments: [
-                    result.state.rawValue, result.reason, result.archive?.rawValue, result.studies.map(JobSQL.studyRecordsJSON),
+                    result.state.rawValue, result.reason, result.archive?.rawValue, result.lane?.rawValue,
+                    result.studies.map(JobSQL.studyRecordsJSON),
                     result.nextAttemptAt, now, Self.key(claim.job.id), Self.key(claim.token),
                 ]
             ).map(Self.job)
@@ -212,8 +218,8 @@ public final class SQLiteJobStore: JobStore {
         try await pool.read { db in
             var counts = JobCounts()
             for row in try Row.fetchAll(db, sql: JobSQL.counts(table: "imaging_job_count")) {
-                guard let state = JobState(rawValue: row["state"]) else { continue }
-                counts.byProject[row["project_name"], default: [:]][state] = row["jobs"]
+                guard let lane = Lane(rawValue: row["lane"]), let state = JobState(rawValue: row["state"]) else { continue }
+                counts.add(row["jobs"], project: row["project_name"], lane: lane, state: state)
             }
             return counts
         }
@@ -223,8 +229,10 @@ public final class SQLiteJobStore: JobStore {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1 FROM imaging_job LIMIT 1") }
     }
 
-    public func nextDueDate() async throws -> Date? {
-        try await pool.read { db in try Date.fetchOne(db, sql: JobSQL.nextDue(table: "imaging_job")) }
+    public func nextDueDate(in lane: Lane) async throws -> Date? {
+        try await pool.read { db in
+            try Date.fetchOne(db, sql: JobSQL.nextDue(table: "imaging_job", placeholder: Self.placeholder), arguments: [lane.rawValue])
+        }
     }
 
     // MARK: Row mapping
@@ -245,7 +253,7 @@ public final class SQLiteJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, priority, state, reason, attempts, archive, studies, study_records, created_at, updated_at, \
+        extract_generated_timestamp, priority, state, reason, attempts, archive, lane, studies, study_records, created_at, updated_at, \
         started_at, next_attempt_at
         """
 
@@ -268,6 +276,7 @@ public final class SQLiteJobStore: JobStore {
             reason: row["reason"],
             attempts: row["attempts"],
             archive: row["archive"],
+            lane: row["lane"],
             studies: row["studies"],
             studyRecords: row["study_records"],
             createdAt: createdAt,

@@ -26,7 +26,7 @@ enum PipelineFixtures {
             values["SECONDARY_DICOM_SOURCE_AE_TITLE"] = secondaryAE
         }
         var configuration = ArchivePipeline<FakeOrthanc>.Configuration(try PixlConfiguration(environment: Environment(values)))
-        configuration.secondaryWindow.hours = window
+        configuration.secondaryTimetable.window.hours = window
         return configuration
     }
 

@@ -66,7 +66,7 @@ struct IntakeHarness {
     /// A worker standing in for the pool: claims a job, records `result`, and tells the intake.
     @discardableResult
     func process(_ result: JobResult = JobResult(.succeeded(archive: .primary, studies: []))) async throws -> Job? {
-        guard let claim = try await store.claimNext(now: Date(), lease: .seconds(60)) else { return nil }
+        guard let claim = try await store.claimNext(in: .primary, now: Date(), lease: .seconds(60)) else { return nil }
         return try await record(result, for: claim)
     }
 
@@ -90,7 +90,7 @@ func withWorker<Result: Sendable>(
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask {
             while !Task.isCancelled {
-                if let claim = try? await harness.store.claimNext(now: Date(), lease: .seconds(60)) {
+                if let claim = try? await harness.store.claimNext(in: .primary, now: Date(), lease: .seconds(60)) {
                     if delay > .zero { try? await Task.sleep(for: delay) }
                     _ = try? await harness.record(JobResult(.succeeded(archive: .primary, studies: [])), for: claim)
                 } else {
