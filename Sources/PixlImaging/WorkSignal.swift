@@ -1,3 +1,4 @@
+import PixlCore
 import Synchronization
 
 /// Wakes tasks that sleep until something may have changed, so they wait for an event instead of
@@ -86,5 +87,27 @@ public final class WorkSignal: Sendable {
             return waiter
         }
         waiter?.resume()
+    }
+}
+
+/// One ``WorkSignal`` per lane, notified together: each lane's claim loop waits on its own, so a notification that
+/// comes while one loop is busy is kept for that loop and not taken by the other.
+public final class LaneSignals: Sendable {
+    private let primary = WorkSignal()
+    private let secondary = WorkSignal()
+
+    public init() {}
+
+    /// Wakes every lane's loop (or each one's next wait).
+    public func notify() {
+        primary.notify()
+        secondary.notify()
+    }
+
+    subscript(_ lane: Lane) -> WorkSignal {
+        switch lane {
+        case .primary: primary
+        case .secondary: secondary
+        }
     }
 }

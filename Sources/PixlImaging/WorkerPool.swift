@@ -54,7 +54,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
     let clock: C
     let logger: Logger
     /// Signalled when work may be waiting, a slot freed or a lane's settings changed.
-    private let signal: WorkSignal
+    private let signals: LaneSignals
     private let stopping = Atomic<Bool>(false)
 
     // MARK: Initialization
@@ -62,7 +62,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
     /// - Parameters:
     ///   - lanes: the lanes the pool claims through, with their buckets (SPEC §3 step 2), timetables and breakers.
     ///   - events: where new work is heard of and the workers' events are published.
-    ///   - signal: what wakes the claim loops; the lanes notify it when they may claim sooner (pass the same one).
+    ///   - signals: what wakes the claim loops; the lanes notify it when they may claim sooner (pass the same one).
     ///   - clock: what the pool sleeps on (idle waits, lease renewals, the drain); tests inject a manual one.
     public init(
         store: Store,
@@ -70,7 +70,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         configuration: Configuration,
         lanes: Lanes<C>,
         events: JobEvents,
-        signal: WorkSignal = WorkSignal(),
+        signals: LaneSignals = LaneSignals(),
         clock: C,
         logger: Logger
     ) {
@@ -79,11 +79,11 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         self.configuration = configuration
         self.lanes = lanes
         self.events = events
-        self.signal = signal
+        self.signals = signals
         self.clock = clock
         self.logger = logger
-        events.subscribe { [signal] event in
-            if case .enqueued(let newJobs) = event, newJobs > 0 { signal.notify() }
+        events.subscribe { [signals] event in
+            if case .enqueued(let newJobs) = event, newJobs > 0 { signals.notify() }
         }
     }
 
@@ -100,7 +100,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
             self.events.publish(.draining)
-            self.signal.notify()
+            self.signals.notify()
         }
     }
 
@@ -118,12 +118,13 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
                     jobs.addTask {
                         await self.execute(next.claim, in: lane.lane, logger: logger)
                         lane.finished(wasProbe: next.isProbe)
+                        self.signals.notify()
                     }
                 } catch is CancellationError {
                     if stopping.load(ordering: .relaxed) { break }
                 } catch {
                     logger.error("cannot claim a job from the store: \(error)")
-                    await signal.wait(upTo: configuration.idlePoll, on: clock)
+                    await signals[lane.lane].wait(upTo: configuration.idlePoll, on: clock)
                 }
             }
             await drain(jobs: &jobs, of: lane)
@@ -133,6 +134,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
     /// Waits for a free slot, an open and unpaused lane, a closed breaker (or its probe), a due job, an idle
     /// orthanc-raw and a token, then claims the job, the turn of its project.
     private func nextClaim(_ lane: ArchiveLane<C>, logger: Logger) async throws -> LaneClaim? {
+        let signal = signals[lane.lane]
         guard lane.hasFreeSlot, !lane.isPaused else {
             await signal.wait(upTo: configuration.idlePoll, on: clock)
             return nil
@@ -171,6 +173,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
 
     /// The claim itself, once the lane may claim: a due job, back-pressure, a token, the fair share's order.
     private func claim(in lane: ArchiveLane<C>, logger: Logger) async throws -> Claim? {
+        let signal = signals[lane.lane]
         let now = Date()
         let due = try await store.nextDueDate(in: lane.lane)
         guard let due, due <= now else {
@@ -264,7 +267,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
     private func drain(jobs: inout TaskGroup<Void>, of lane: ArchiveLane<C>) async {
         let deadline = clock.now.advanced(by: configuration.drainTimeout)
         while lane.inFlight > 0, clock.now < deadline {
-            await signal.wait(upTo: clock.now.duration(to: deadline), on: clock)
+            await signals[lane.lane].wait(upTo: clock.now.duration(to: deadline), on: clock)
         }
         jobs.cancelAll()
         await jobs.waitForAll()

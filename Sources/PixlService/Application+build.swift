@@ -109,9 +109,9 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
     services: [any Service] = [],
     logger: Logger
 ) throws -> PixlApplication {
-    let signal = WorkSignal()
+    let signals = LaneSignals()
     let lanes = try Lanes(
-        configuration: configuration, clock: clock, logger: logger, onChange: signal.notify,
+        configuration: configuration, clock: clock, logger: logger, onChange: signals.notify,
         onBreakerChange: metrics.recordBreakerChange(_:to:)
     )
     let maxInFlight = configuration.primaryLane.maxInFlight + (configuration.hasDistinctSecondary ? configuration.secondaryLane.maxInFlight : 0)
@@ -123,7 +123,7 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
         configuration: .init(retryPolicy: RetryPolicy(maxAttempts: configuration.maxAttempts), lease: configuration.jobLease),
         lanes: lanes,
         events: events,
-        signal: signal,
+        signals: signals,
         clock: clock,
         logger: logger
     )

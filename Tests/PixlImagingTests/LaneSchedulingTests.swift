@@ -26,7 +26,7 @@ struct LaneSchedulingTests {
 
         init(_ settings: [String: String] = [:]) throws {
             recorder = JobEventRecorder(events)
-            let signal = WorkSignal()
+            let signals = LaneSignals()
             let configuration = try PixlConfiguration.testing(
                 [
                     "SECONDARY_DICOM_SOURCE_MODALITY": F.secondary, "SECONDARY_DICOM_SOURCE_AE_TITLE": "PACSQR",
@@ -36,7 +36,7 @@ struct LaneSchedulingTests {
             let changes = BreakerChanges()
             breakerChanges = changes
             lanes = try Lanes(
-                configuration: configuration, clock: ContinuousClock(), logger: F.logger, onChange: signal.notify,
+                configuration: configuration, clock: ContinuousClock(), logger: F.logger, onChange: signals.notify,
                 onBreakerChange: { lane, state in changes.list.withLock { $0.append("\(lane.rawValue):\(state)") } }
             )
             pool = WorkerPool(
@@ -48,7 +48,7 @@ struct LaneSchedulingTests {
                 ),
                 lanes: lanes,
                 events: events,
-                signal: signal,
+                signals: signals,
                 clock: ContinuousClock(),
                 logger: F.logger
             )

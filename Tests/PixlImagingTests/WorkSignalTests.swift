@@ -1,3 +1,4 @@
+import PixlCore
 import PixlTesting
 import Testing
 
@@ -47,5 +48,18 @@ struct WorkSignalTests {
         signal.notify()
         await long.value
         #expect(signal.waiterCount == 0)
+    }
+
+    /// Issue 13: each lane's claim loop has its own signal. A notification while neither waits (both busy with the
+    /// store) is kept for each, so the loop that waits first cannot take the other's: with one shared signal, the
+    /// secondary lane's loop took it, and a posted message waited for the primary's idle poll (p50 100 ms, p99 1 s).
+    @Test(.timeLimit(.minutes(1)))
+    func aNotificationReachesEveryLanesNextWait() async {
+        let signals = LaneSignals()
+        let clock = MockClock()
+        signals.notify()
+        await signals[.secondary].wait(upTo: .seconds(3600), on: clock)
+        await signals[.primary].wait(upTo: .seconds(3600), on: clock)
+        #expect(clock.now == MockClock.Instant(offset: .zero))
     }
 }

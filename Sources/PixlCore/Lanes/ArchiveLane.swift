@@ -30,7 +30,7 @@ public final class ArchiveLane<C: Clock<Duration>>: Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let running = Atomic<Int>(0)
-    /// Called when the lane may claim again sooner than its waiters think: resumed, rate raised, breaker closed.
+    /// Called when the lane may claim again sooner than its waiters think: resumed, rate set, breaker half-open or closed.
     private let onChange: @Sendable () -> Void
     /// Called on each change of the breaker's state, with its new name (metrics count them).
     private let onBreakerChange: @Sendable (String) -> Void
@@ -97,7 +97,6 @@ public final class ArchiveLane<C: Clock<Duration>>: Sendable {
     public func finished(wasProbe: Bool) {
         running.subtract(1, ordering: .relaxed)
         if wasProbe { withBreaker { $0.probeEnded() } }
-        onChange()
     }
 
     /// The probe the breaker handed out was not used (no job was due): another claim may probe.
