@@ -84,6 +84,8 @@ enum JobSQL {
         switch start {
         case .newest:
             order = "created_at DESC, seq DESC"
+        case .oldest:
+            order = "created_at, seq"
         case .olderThan(let cursor):
             conditions.append("(created_at, seq) < (SELECT created_at, seq FROM \(table) WHERE seq = \(bind(.integer(cursor.position))))")
             order = "created_at DESC, seq DESC"

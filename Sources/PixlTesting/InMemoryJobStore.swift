@@ -120,6 +120,8 @@ public actor InMemoryJobStore: JobStore {
         switch start {
         case .newest:
             fetched = Array(newestFirst.prefix(limit + 1))
+        case .oldest:
+            fetched = Array(newestFirst.reversed().prefix(limit + 1))
         case .olderThan(let cursor):
             guard let place = place(cursor) else { return JobPage(jobs: [], older: nil, newer: nil) }
             fetched = Array(newestFirst.filter { ($0.job.createdAt, $0.sequence) < place }.prefix(limit + 1))

@@ -410,6 +410,18 @@ public enum JobStoreConformance {
         }
         #expect(newer == newestFirst)
 
+        // Oldest first, as a report reads: from the oldest page, then newer and newer.
+        page = try await store.jobs(matching: JobFilter(project: "common"), from: .oldest, limit: 3)
+        #expect(page.older == nil)
+        var oldestFirst = page.jobs.reversed().map(\.id)
+        while let cursor = page.newer {
+            page = try await store.jobs(matching: JobFilter(project: "common"), from: .newerThan(cursor), limit: 3)
+            oldestFirst += page.jobs.reversed().map(\.id)
+        }
+        // The first job of each batch of five is the rare project's.
+        let common = newestFirst.enumerated().filter { $0.offset % 5 != 4 }.map(\.element)
+        #expect(oldestFirst == common.reversed())
+
         let rare = try await store.jobs(matching: JobFilter(project: "rare"), from: .newest, limit: 2)
         #expect(rare.jobs.map(\.id) == [newestFirst[4], newestFirst[9]])
         let rest = try await store.jobs(matching: JobFilter(project: "rare"), from: .olderThan(try #require(rare.older)), limit: 2)

@@ -23,6 +23,7 @@ struct AuthenticationTests {
         ("/status", .get, nil, 401),
         ("/lanes", .get, nil, 401),
         ("/lanes", .post, nil, 401),
+        ("/projects/audit/report", .get, nil, 401),
         ("/openapi.json", .get, nil, 401),
         ("/status", .get, "Bearer wrong", 401),
         ("/status", .get, "Bearer s3cret-toke", 401),

@@ -92,7 +92,7 @@ enum QueryPlanScenarios {
             JobFilter(project: "p1", createdSince: Date(timeIntervalSinceNow: -60), createdUntil: Date()),
         ]
         for filter in filters {
-            for start in [PageStart.newest, .olderThan(JobCursor(position: 10_000)), .newerThan(JobCursor(position: 10_000))] {
+            for start in [PageStart.newest, .oldest, .olderThan(JobCursor(position: 10_000)), .newerThan(JobCursor(position: 10_000))] {
                 var listing = JobSQL.listing(table: table, columns: columns, filter: filter, start: start, limit: 100) { "{\($0)}" }
                 for (index, argument) in listing.arguments.enumerated().reversed() {
                     listing.sql = listing.sql.replacingOccurrences(of: "{\(index + 1)}", with: literal(argument))

@@ -36,7 +36,9 @@ BENCH="$(swift build -c release --package-path Benchmarks --show-bin-path)/pixl-
 
 scripts/lab up >&2
 set -a; . .lab/lab.env; set +a
-export PIXL_SECONDARY_QUERY_HOURS=always LOG_LEVEL=warning PIXL_IMAGING_API_PORT="$PORT" PIXL_IMAGING_API_RATE=1000
+# No secondary archive: a probe message for a study no archive holds ends in the primary lane, so its started_at is the
+# one claim timed (with a secondary, it would be the secondary lane's claim, after the primary lane's C-FINDs).
+export SECONDARY_DICOM_SOURCE_MODALITY= LOG_LEVEL=warning PIXL_IMAGING_API_PORT="$PORT" PIXL_IMAGING_API_RATE=1000
 
 SERVE_PID=""
 stop_serve() {

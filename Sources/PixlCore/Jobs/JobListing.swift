@@ -44,6 +44,8 @@ public struct JobCursor: Sendable, Hashable, LosslessStringConvertible {
 public enum PageStart: Sendable, Hashable {
     /// The newest jobs.
     case newest
+    /// The oldest jobs: the first page of a listing read oldest first (a report), continued by ``newerThan(_:)``.
+    case oldest
     /// The jobs just older than the cursor (the next page).
     case olderThan(JobCursor)
     /// The jobs just newer than the cursor (the previous page).
@@ -71,10 +73,13 @@ public struct JobPage: Sendable, Hashable {
         let more = rows.count > limit
         if more { rows.removeLast(rows.count - limit) }
         let goingNewer: Bool
-        if case .newerThan = start { goingNewer = true } else { goingNewer = false }
+        switch start {
+        case .newest, .olderThan: goingNewer = false
+        case .oldest, .newerThan: goingNewer = true
+        }
         if goingNewer { rows.reverse() }
         self.jobs = rows.map(\.job)
-        let continuesOlder = goingNewer ? !rows.isEmpty : more
+        let continuesOlder = goingNewer ? (start != .oldest && !rows.isEmpty) : more
         let continuesNewer = goingNewer ? more : (start != .newest && !rows.isEmpty)
         self.older = continuesOlder ? rows.last?.cursor : nil
         self.newer = continuesNewer ? rows.first?.cursor : nil

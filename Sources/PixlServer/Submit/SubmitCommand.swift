@@ -68,7 +68,7 @@ struct SubmitCommand: AsyncParsableCommand {
             Terminal.line("\(file) holds no messages")
             return
         }
-        let client = SubmitClient(
+        let client = ServiceClient(
             baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url,
             token: token ?? ProcessInfo.processInfo.environment["PIXL_IMAGING_API_TOKEN"]
         )
@@ -143,35 +143,6 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 }
 
-/// Posts and gets JSON with the optional bearer token.
-struct SubmitClient: Sendable {
-    var baseURL: String
-    var token: String?
-
-    func send(_ method: HTTPMethod, path: String, body: String? = nil) async throws -> (status: Int, body: String) {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        if let token, !token.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        var attempt = 0
-        while true {
-            do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-                let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
-                return (Int(response.status.code), String(buffer: buffer))
-            } catch {
-                // Connection problems: retry a few times, then give up.
-                attempt += 1
-                if attempt >= 5 { throw error }
-                try await Task.sleep(for: .milliseconds(200 * (1 << attempt)))
-            }
-        }
-    }
-}
-
 /// A progress bar on stderr when it is a terminal; plain progress lines otherwise.
 final class Progress: @unchecked Sendable {
     let label: String
@@ -207,15 +178,5 @@ final class Progress: @unchecked Sendable {
             Terminal.write("\n")
             drawn = false
         }
-    }
-}
-
-enum Terminal {
-    static func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    static func line(_ text: String) {
-        write(text + "\n")
     }
 }

@@ -18,11 +18,17 @@ extension Lab {
         for key in ["PATH", "HOME"] { environment[key] = ProcessInfo.processInfo.environment[key] }
         environment["PIXL_SECONDARY_QUERY_HOURS"] = "always"
         environment.merge(overrides) { _, new in new }
+        return try Self.pixlImaging(["process", file.path], environment: environment, in: directory)
+    }
+
+    /// Runs `pixl-imaging` with `arguments` (in `directory`, with `environment` when given: else this process's) and
+    /// waits for it to end.
+    static func pixlImaging(_ arguments: [String], environment: [String: String]? = nil, in directory: URL? = nil) throws -> ProcessRun {
         let process = Process()
         process.executableURL = try Executable.pixlImaging()
-        process.arguments = ["process", file.path]
-        process.environment = environment
-        process.currentDirectoryURL = directory
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = directory }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PixlCore
+
+/// `GET /projects/{name}/report`: a project's reconciliation report (``ProjectReport``), CSV or JSON by `?format=` or
+/// `Accept`, streamed a page of jobs at a time.
+struct ReportController<Store: JobStore> {
+    let store: Store
+    let deadline: StoreDeadline
+
+    func addRoutes(to routes: Routes<some RouterMethods<APIContext>>) {
+        routes.on("/projects/{name}/report", .get, use: report)
+    }
+
+    @Sendable func report(_ request: Request, context: APIContext) async throws -> Response {
+        let project = try Self.project(context)
+        let format = try Self.format(request)
+        let store = self.store
+        let counts = try await deadline.run { try await store.counts() }
+        guard counts.byProject[project] != nil else { throw APIError(.notFound, "no jobs of this project") }
+        var headers = HTTPFields()
+        headers[.contentType] = format.contentType
+        headers[.contentDisposition] = "attachment; filename=\"\(Self.fileName(project)).\(format.rawValue)\""
+        let body = ResponseBody { writer in
+            try await ProjectReport.write(
+                format,
+                pages: { start in try await store.jobs(matching: JobFilter(project: project), from: start, limit: ProjectReport.pageSize) },
+                to: { text in try await writer.write(ByteBuffer(string: text)) }
+            )
+            try await writer.finish(nil)
+        }
+        context.logger.info("reconciliation report requested", metadata: ["pixl.project": "\(project)", "pixl.format": "\(format.rawValue)"])
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The project's name from the path (percent-decoded), as messages carry it: 1 to 64 characters.
+    static func project(_ context: APIContext) throws -> String {
+        guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding, (1...64).contains(name.count) else {
+            throw APIError(.unprocessableContent, "the project name must be 1 to 64 characters")
+        }
+        return name
+    }
+
+    /// `?format=csv|json`, else the first of `Accept` that is `text/csv` or `application/json`; CSV by default.
+    static func format(_ request: Request) throws -> ProjectReport.Format {
+        if let text = request.uri.queryParameters.get("format"), !text.isEmpty {
+            guard let format = ProjectReport.Format(rawValue: text.lowercased()) else {
+                throw APIError(.unprocessableContent, "format must be csv or json")
+            }
+            return format
+        }
+        for type in (request.headers[.accept] ?? "").split(separator: ",") {
+            switch type.split(separator: ";")[0].trimmingCharacters(in: " \t").lowercased() {
+            case "text/csv": return .csv
+            case "application/json": return .json
+            default: continue
+            }
+        }
+        return .csv
+    }
+
+    /// A file name of the project's letters, digits, `-` and `_` (anything else becomes `_`), then `-report`.
+    static func fileName(_ project: String) -> String {
+        String(project.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0)) ? Character($0) : "_" })
+            + "-report"
+    }
+}
