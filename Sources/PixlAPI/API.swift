@@ -66,6 +66,7 @@ func makeRouter<Store: JobStore, C: Clock<Duration>>(
     LanesController(store: store, lanes: lanes, maxBodySize: configuration.maxBodySize, deadline: deadline).addRoutes(to: protected)
     MessagesController(store: store, events: events, configuration: configuration).addRoutes(to: protected)
     ReportController(store: store, deadline: deadline).addRoutes(to: protected)
+    ProjectActionsController(store: store, events: events, deadline: deadline).addRoutes(to: protected)
     StatusController(store: store, lanes: lanes, activity: activity, deadline: deadline).addRoutes(to: protected)
     return (router, table)
 }

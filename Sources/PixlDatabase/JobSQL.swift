@@ -98,6 +98,57 @@ enum JobSQL {
         return Statement(sql: sql, arguments: arguments)
     }
 
+    /// The operator's retry of a project's failed jobs (``JobStore/retryFailed(project:now:limit:)``): a batch found through
+    /// `ix_imaging_job_project_state_listing`, each checked for a newer job of its message through
+    /// `ix_imaging_job_identity_any`, then updated by id. Placeholders: 1 the project, 2 now, 3 the batch's size.
+    /// - Parameter inBatch: the condition that a row's id is one of the subquery's (``batchCondition(_:)``).
+    static func retryFailed(table: String, inBatch: (String) -> String, placeholder p: Placeholder) -> String {
+        """
+        UPDATE \(table)
+        SET state = 'queued', attempts = 0, reason = '\(operatorRetry)', next_attempt_at = NULL, lease_expires_at = NULL,
+            lease_token = NULL, updated_at = \(p(2))
+        WHERE state = 'failed' AND \(inBatch("""
+            SELECT id FROM \(table) AS failed
+            WHERE failed.project_name = \(p(1)) AND failed.state = 'failed' AND NOT EXISTS (
+                SELECT 1 FROM \(table) AS newer
+                WHERE newer.project_name = failed.project_name AND newer.mrn = failed.mrn
+                  AND newer.accession_number = failed.accession_number AND newer.study_uid = failed.study_uid
+                  AND newer.series_uid = failed.series_uid AND newer.seq > failed.seq)
+            LIMIT \(p(3))
+            """))
+        """
+    }
+
+    /// The operator's cancellation of a project's waiting jobs (``JobStore/cancelWaiting(project:now:limit:)``): a batch
+    /// found through `ix_imaging_job_project_state_listing`, updated by id. The outer condition is checked again on each
+    /// row, so a job a worker claimed meanwhile is left to it. Placeholders: 1 the project, 2 now, 3 the batch's size.
+    /// - Parameter locking: appended to the batch's SELECT (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+    static func cancelWaiting(table: String, locking: String, inBatch: (String) -> String, placeholder p: Placeholder) -> String {
+        """
+        UPDATE \(table)
+        SET state = 'discarded', reason = '\(operatorCancel)', next_attempt_at = NULL, updated_at = \(p(2))
+        WHERE state IN \(waitingStates) AND \(inBatch("""
+            SELECT id FROM \(table) WHERE project_name = \(p(1)) AND state IN \(waitingStates) LIMIT \(p(3)) \(locking)
+            """))
+        """
+    }
+
+    /// How a batch's ids are matched on each dialect, so that the update finds them by primary key: PostgreSQL would
+    /// otherwise join the batch to a scan of the table.
+    static func batchCondition(_ dialect: SQLDialect) -> (String) -> String {
+        switch dialect {
+        case .postgres: { "id = ANY(ARRAY(\($0)))" }
+        case .sqlite: { "id IN (\($0))" }
+        }
+    }
+
+    /// The reasons the operator's actions leave.
+    static let operatorRetry = "retried by the operator"
+    static let operatorCancel = "cancelled by the operator"
+
+    /// The states of a job that waits for its turn, as an SQL list.
+    static let waitingStates = "('queued', 'retry', 'deferred')"
+
     /// Unfinished states, as an SQL list (matches the partial indexes of `pixl_imaging_0001`).
     static let unfinishedStates = Revisions.unfinishedStates
 

@@ -96,6 +96,43 @@ public actor InMemoryJobStore: JobStore {
         entries[entry.job.id] = entry
     }
 
+    public func retryFailed(project: String, now: Date, limit: Int) async throws -> Int {
+        let failed = oldestFirst { entry in
+            entry.job.message.projectName == project && entry.job.state == .failed
+                && !entries.values.contains { $0.job.message.identity == entry.job.message.identity && $0.sequence > entry.sequence }
+        }
+        for var entry in failed.prefix(limit) {
+            entry.job.state = .queued
+            entry.job.attempts = 0
+            entry.job.reason = "retried by the operator"
+            entry.job.nextAttemptAt = nil
+            entry.job.updatedAt = now
+            entries[entry.job.id] = entry
+            unfinished[entry.job.message.identity] = entry.job.id
+        }
+        return min(failed.count, limit)
+    }
+
+    public func cancelWaiting(project: String, now: Date, limit: Int) async throws -> Int {
+        let waiting = oldestFirst { entry in
+            entry.job.message.projectName == project && [.queued, .retry, .deferred].contains(entry.job.state)
+        }
+        for var entry in waiting.prefix(limit) {
+            entry.job.state = .discarded
+            entry.job.reason = "cancelled by the operator"
+            entry.job.nextAttemptAt = nil
+            entry.job.updatedAt = now
+            entries[entry.job.id] = entry
+            unfinished[entry.job.message.identity] = nil
+        }
+        return min(waiting.count, limit)
+    }
+
+    /// The entries matching `condition`, oldest first (the SQL stores take a batch in index order: the project's, by state).
+    private func oldestFirst(_ condition: (Entry) -> Bool) -> [Entry] {
+        entries.values.filter(condition).sorted { ($0.job.createdAt, $0.sequence) < ($1.job.createdAt, $1.sequence) }
+    }
+
     public func job(id: UUID) async throws -> Job? {
         entries[id]?.job
     }

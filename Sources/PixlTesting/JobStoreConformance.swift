@@ -27,6 +27,7 @@ public enum JobStoreConformance {
         case pagesByKeysetBothWays
         case lanesClaimOnlyTheirOwnJobs
         case claimsFollowTheProjectOrder
+        case operatorRetriesFailedAndCancelsWaiting
 
         public var testDescription: String { rawValue }
     }
@@ -47,6 +48,7 @@ public enum JobStoreConformance {
         case .countsFollowEveryWrite: try await countsFollowEveryWrite(store)
         case .lanesClaimOnlyTheirOwnJobs: try await lanesClaimOnlyTheirOwnJobs(store)
         case .claimsFollowTheProjectOrder: try await claimsFollowTheProjectOrder(store)
+        case .operatorRetriesFailedAndCancelsWaiting: try await operatorRetriesFailedAndCancelsWaiting(store)
         }
     }
 
@@ -350,6 +352,51 @@ public enum JobStoreConformance {
         #expect(try await claim(["small"])?.id == big[1].id, "a project without due jobs gives way to any other")
         #expect(try await claim(["nobody", "big"])?.id == big[2].id)
         #expect(try await claim([])?.id == big[3].id)
+    }
+
+    /// Issue 14, the operator's actions on a project: failed jobs back to queued with a fresh budget (not one whose
+    /// message has a newer job), waiting ones discarded; in progress, finished and other projects' jobs untouched; in
+    /// batches; the counts follow.
+    static func operatorRetriesFailedAndCancelsWaiting(_ store: some JobStore) async throws {
+        let jobs = try await store.enqueue((0..<7).map { message($0, project: "audit") } + [message(0, project: "other")], now: t0).map(\.job)
+        func claim(_ index: Int) async throws -> Claim {
+            let claim = try #require(try await store.claimNext(in: .primary, now: t0 + 1, lease: .seconds(600)))
+            #expect(claim.job.id == jobs[index].id)
+            return claim
+        }
+        // 0, 1, 2 failed; 3 retry; 4 deferred; 5 in progress; 6 queued; the other project's job failed.
+        for index in 0...2 { try await store.record(JobResult(.failed(error: "boom")), for: try await claim(index), now: t0 + 2) }
+        try await store.record(JobResult(.retry(reason: "blink"), retryAt: t0 + 60), for: try await claim(3), now: t0 + 2)
+        try await store.record(JobResult(.deferred(until: t0 + 3600, reason: "window")), for: try await claim(4), now: t0 + 2)
+        let inProgress = try await claim(5)
+        let other = try #require(try await store.claimNext(in: .primary, projectOrder: ["other"], now: t0 + 3, lease: .seconds(600)))
+        #expect(other.job.message.projectName == "other")
+        try await store.record(JobResult(.failed(error: "boom")), for: other, now: t0 + 3)
+        // Job 2's message was sent again after it failed: the new job stands for it.
+        let resent = try #require(try await store.enqueue([message(2, project: "audit")], now: t0 + 4).first)
+        #expect(resent.isNew)
+
+        #expect(try await store.retryFailed(project: "audit", now: t0 + 5, limit: 1) == 1)
+        #expect(try await store.retryFailed(project: "audit", now: t0 + 5, limit: 1) == 1)
+        #expect(try await store.retryFailed(project: "audit", now: t0 + 5, limit: 1) == 0)
+        for index in [0, 1] {
+            let job = try #require(try await store.job(id: jobs[index].id))
+            #expect(job.state == .queued && job.attempts == 0 && job.reason == "retried by the operator" && job.nextAttemptAt == nil)
+        }
+        #expect(try await store.job(id: jobs[2].id)?.state == .failed)
+        #expect(try await store.job(id: jobs[7].id)?.state == .failed, "another project's job is not touched")
+        #expect(try await store.enqueue([message(0, project: "audit")], now: t0 + 6).first?.job.id == jobs[0].id, "a retried job is unfinished again")
+
+        // Waiting: 0, 1 (retried), 3, 4, 6, and the resent one.
+        #expect(try await store.cancelWaiting(project: "audit", now: t0 + 7, limit: 4) == 4)
+        #expect(try await store.cancelWaiting(project: "audit", now: t0 + 7, limit: 4) == 2)
+        for id in [jobs[0].id, jobs[1].id, jobs[3].id, jobs[4].id, jobs[6].id, resent.job.id] {
+            let job = try #require(try await store.job(id: id))
+            #expect(job.state == .discarded && job.reason == "cancelled by the operator" && job.nextAttemptAt == nil)
+        }
+        #expect(try await store.job(id: inProgress.job.id)?.state == .inProgress)
+        let counts = try await store.counts().byProject["audit"] ?? [:]
+        #expect(counts[.discarded] == 6 && counts[.inProgress] == 1 && counts[.failed] == 1 && (counts[.queued] ?? 0) == 0)
     }
 
     static func listsNewestFirstWithFilters(_ store: some JobStore) async throws {

@@ -24,6 +24,8 @@ struct AuthenticationTests {
         ("/lanes", .get, nil, 401),
         ("/lanes", .post, nil, 401),
         ("/projects/audit/report", .get, nil, 401),
+        ("/projects/audit/retry-failed", .post, nil, 401),
+        ("/projects/audit/cancel-waiting", .post, nil, 401),
         ("/openapi.json", .get, nil, 401),
         ("/status", .get, "Bearer wrong", 401),
         ("/status", .get, "Bearer s3cret-toke", 401),

@@ -26,6 +26,8 @@ struct StoreDeadlineTests {
         func latestJob(for identity: ImagingMessage.Identity) async throws -> Job? { try await stall() }
         func jobs(matching filter: JobFilter, from start: PageStart, limit: Int) async throws -> JobPage { try await stall() }
         func counts() async throws -> JobCounts { try await stall() }
+        func retryFailed(project: String, now: Date, limit: Int) async throws -> Int { try await stall() }
+        func cancelWaiting(project: String, now: Date, limit: Int) async throws -> Int { try await stall() }
         func ping() async throws { try await stall() as Void }
         func nextDueDate(in lane: Lane) async throws -> Date? { try await stall() }
     }

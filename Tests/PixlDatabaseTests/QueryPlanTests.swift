@@ -86,6 +86,12 @@ enum QueryPlanScenarios {
             statements.append(("claim", JobSQL.claim(table: table, columns: columns, projects: 2, locking: locking) { literal(claimArguments[$0 - 1]) }))
             statements.append(("next due", JobSQL.nextDue(table: table) { _ in literal(.text(lane.rawValue)) }))
         }
+        // The operator's batches (issue 14), on a project of a few jobs. For one holding a quarter of the table, nearly all
+        // waiting, PostgreSQL rightly reads the table in order and stops at the batch's thousandth match (a LIMIT).
+        let batch: [JobSQL.Argument] = [.text("rare"), now, .integer(1000)]
+        let inBatch = JobSQL.batchCondition(db.backend == .postgres ? .postgres : .sqlite)
+        statements.append(("retry failed", JobSQL.retryFailed(table: table, inBatch: inBatch) { literal(batch[$0 - 1]) }))
+        statements.append(("cancel waiting", JobSQL.cancelWaiting(table: table, locking: locking, inBatch: inBatch) { literal(batch[$0 - 1]) }))
         let filters = [
             JobFilter(), JobFilter(state: .failed), JobFilter(project: "rare"), JobFilter(state: .deferred, project: "rare"),
             JobFilter(createdSince: Date(timeIntervalSinceNow: -60)), JobFilter(state: .deferred, createdUntil: Date()),

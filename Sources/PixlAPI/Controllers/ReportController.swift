@@ -16,7 +16,7 @@ struct ReportController<Store: JobStore> {
     }
 
     @Sendable func report(_ request: Request, context: APIContext) async throws -> Response {
-        let project = try Self.project(context)
+        let project = try ProjectPath.name(context)
         let format = try Self.format(request)
         let store = self.store
         let counts = try await deadline.run { try await store.counts() }
@@ -34,14 +34,6 @@ struct ReportController<Store: JobStore> {
         }
         context.logger.info("reconciliation report requested", metadata: ["pixl.project": "\(project)", "pixl.format": "\(format.rawValue)"])
         return Response(status: .ok, headers: headers, body: body)
-    }
-
-    /// The project's name from the path (percent-decoded), as messages carry it: 1 to 64 characters.
-    static func project(_ context: APIContext) throws -> String {
-        guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding, (1...64).contains(name.count) else {
-            throw APIError(.unprocessableContent, "the project name must be 1 to 64 characters")
-        }
-        return name
     }
 
     /// `?format=csv|json`, else the first of `Accept` that is `text/csv` or `application/json`; CSV by default.

@@ -116,6 +116,15 @@ public protocol JobStore: Sendable {
     /// Jobs per project and state, from counts the store keeps with its writes (never by counting rows).
     func counts() async throws -> JobCounts
 
+    /// The operator's "retry a project's failed jobs": puts up to `limit` of the project's failed jobs back to
+    /// queued in their lane with a fresh attempt budget ("retried by the operator"), unless a newer job was made for the
+    /// same message (which stands for it). Returns how many it put back; the caller repeats until fewer than `limit`.
+    func retryFailed(project: String, now: Date, limit: Int) async throws -> Int
+
+    /// The operator's "cancel a project's waiting jobs": ends up to `limit` of the project's queued, retry and deferred jobs
+    /// as discarded ("cancelled by the operator"). Jobs in progress finish as they would. Returns how many.
+    func cancelWaiting(project: String, now: Date, limit: Int) async throws -> Int
+
     /// Answers when the store can be read (the database is reachable): for readiness probes.
     func ping() async throws
 

@@ -189,6 +189,28 @@ public struct PostgresJobStore: JobStore {
         if try await Self.isEmpty(rows) { throw JobStoreError(.leaseLost, jobID: claim.job.id) }
     }
 
+    public func retryFailed(project: String, now: Date, limit: Int) async throws -> Int {
+        try await changedRows(JobSQL.retryFailed(table: table, inBatch: JobSQL.batchCondition(.postgres), placeholder: Self.placeholder), project: project, now: now, limit: limit)
+    }
+
+    public func cancelWaiting(project: String, now: Date, limit: Int) async throws -> Int {
+        let sql = JobSQL.cancelWaiting(
+            table: table, locking: "FOR UPDATE SKIP LOCKED", inBatch: JobSQL.batchCondition(.postgres), placeholder: Self.placeholder
+        )
+        return try await changedRows(sql, project: project, now: now, limit: limit)
+    }
+
+    /// Runs an operator's batch (placeholders: the project, now, the batch's size) and counts the rows it changed.
+    private func changedRows(_ sql: String, project: String, now: Date, limit: Int) async throws -> Int {
+        var binds = PostgresBindings(capacity: 3)
+        binds.append(project)
+        binds.append(now)
+        binds.append(Int64(limit))
+        var changed = 0
+        for try await _ in try await client.query(PostgresQuery(unsafeSQL: sql + " RETURNING id", binds: binds), logger: logger) { changed += 1 }
+        return changed
+    }
+
     public func job(id: UUID) async throws -> Job? {
         let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: table) WHERE id = \(id)", logger: logger)
         return try await Self.firstJob(rows)

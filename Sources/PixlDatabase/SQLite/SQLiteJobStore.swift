@@ -181,6 +181,22 @@ public final class SQLiteJobStore: JobStore {
         if changed == 0 { throw JobStoreError(.leaseLost, jobID: claim.job.id) }
     }
 
+    public func retryFailed(project: String, now: Date, limit: Int) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: JobSQL.retryFailed(table: "imaging_job", inBatch: JobSQL.batchCondition(.sqlite), placeholder: Self.placeholder), arguments: [project, now, limit])
+            return db.changesCount
+        }
+    }
+
+    public func cancelWaiting(project: String, now: Date, limit: Int) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: JobSQL.cancelWaiting(
+                    table: "imaging_job", locking: "", inBatch: JobSQL.batchCondition(.sqlite), placeholder: Self.placeholder
+                ), arguments: [project, now, limit])
+            return db.changesCount
+        }
+    }
+
     public func job(id: UUID) async throws -> Job? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM imaging_job WHERE id = ?", arguments: [Self.key(id)]).map(Self.job)
