@@ -66,7 +66,13 @@ func makeRouter<Store: JobStore, C: Clock<Duration>>(
     LanesController(store: store, lanes: lanes, maxBodySize: configuration.maxBodySize, deadline: deadline).addRoutes(to: protected)
     MessagesController(store: store, events: events, configuration: configuration).addRoutes(to: protected)
     ReportController(store: store, deadline: deadline).addRoutes(to: protected)
-    ProjectActionsController(store: store, events: events, deadline: deadline).addRoutes(to: protected)
+    let actions = ProjectActions(store: store, events: events, deadline: deadline)
+    ProjectActionsController(actions: actions).addRoutes(to: protected)
+    // The console authenticates with its own session cookie (a browser sends no bearer token).
+    ConsoleController(
+        store: store, lanes: lanes, actions: actions, activity: activity, throughput: ConsoleThroughput(events: events),
+        configuration: configuration, deadline: deadline, library: ConsoleTemplates.compiled
+    ).addRoutes(to: open)
     StatusController(store: store, lanes: lanes, activity: activity, deadline: deadline).addRoutes(to: protected)
     return (router, table)
 }

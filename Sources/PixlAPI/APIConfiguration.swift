@@ -11,18 +11,22 @@ public struct APIConfiguration: Sendable {
     public var defaultAuthority: String
     /// How long a request waits for the job store before answering 503 with `Retry-After`; 5 s by default.
     public var storeDeadline: Duration
+    /// `PIXL_UI_SHOW_IDENTIFIERS`: the web console shows MRNs and accession numbers (masked by default).
+    public var consoleShowsIdentifiers: Bool
 
     public init(
         apiToken: String? = nil,
         maxBodySize: Int = 16 * 1024 * 1024,
         maxBatchSize: Int = 10_000,
         defaultAuthority: String = "127.0.0.1:8000",
-        storeDeadline: Duration = .seconds(5)
+        storeDeadline: Duration = .seconds(5),
+        consoleShowsIdentifiers: Bool = false
     ) {
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }
         self.maxBodySize = maxBodySize
         self.maxBatchSize = maxBatchSize
         self.defaultAuthority = defaultAuthority
         self.storeDeadline = storeDeadline
+        self.consoleShowsIdentifiers = consoleShowsIdentifiers
     }
 }

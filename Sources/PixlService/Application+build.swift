@@ -151,7 +151,8 @@ public func buildApplication<Store: JobStore, Client: OrthancClient, C: Clock<Du
         readiness: readiness,
         configuration: APIConfiguration(
             apiToken: configuration.api.token,
-            defaultAuthority: "\(configuration.api.host):\(configuration.api.port)"
+            defaultAuthority: "\(configuration.api.host):\(configuration.api.port)",
+            consoleShowsIdentifiers: configuration.api.consoleShowsIdentifiers
         )
     )
     return Application(

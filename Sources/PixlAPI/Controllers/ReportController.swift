@@ -16,9 +16,11 @@ struct ReportController<Store: JobStore> {
     }
 
     @Sendable func report(_ request: Request, context: APIContext) async throws -> Response {
-        let project = try ProjectPath.name(context)
-        let format = try Self.format(request)
-        let store = self.store
+        try await Self.response(project: try ProjectPath.name(context), format: try Self.format(request), store: store, deadline: deadline, logger: context.logger)
+    }
+
+    /// The report of `project` as an attachment, streamed; 404 when the project has no jobs. The console serves it too.
+    static func response(project: String, format: ProjectReport.Format, store: Store, deadline: StoreDeadline, logger: Logger) async throws -> Response {
         let counts = try await deadline.run { try await store.counts() }
         guard counts.byProject[project] != nil else { throw APIError(.notFound, "no jobs of this project") }
         var headers = HTTPFields()
@@ -32,7 +34,7 @@ struct ReportController<Store: JobStore> {
             )
             try await writer.finish(nil)
         }
-        context.logger.info("reconciliation report requested", metadata: ["pixl.project": "\(project)", "pixl.format": "\(format.rawValue)"])
+        logger.info("reconciliation report requested", metadata: ["pixl.project": "\(project)", "pixl.format": "\(format.rawValue)"])
         return Response(status: .ok, headers: headers, body: body)
     }
 

@@ -25,6 +25,8 @@ public struct PixlConfiguration: Sendable {
         public var token: String?
         /// A connection that sends nothing for this long (a request never finished, a client gone) is closed.
         public var idleTimeout: Duration
+        /// `PIXL_UI_SHOW_IDENTIFIERS`: the web console shows MRNs and accession numbers instead of masking them.
+        public var consoleShowsIdentifiers: Bool
     }
 
     public struct RabbitMQ: Sendable {
@@ -128,7 +130,8 @@ public struct PixlConfiguration: Sendable {
             host: env.string("PIXL_IMAGING_API_HOST", default: "127.0.0.1"),
             port: try env.integer("PIXL_IMAGING_API_PORT", default: 8000, range: 0...65535),
             token: env["PIXL_IMAGING_API_TOKEN"],
-            idleTimeout: try env.seconds("PIXL_IMAGING_API_IDLE_TIMEOUT", default: 30, range: 1...3_600)
+            idleTimeout: try env.seconds("PIXL_IMAGING_API_IDLE_TIMEOUT", default: 30, range: 1...3_600),
+            consoleShowsIdentifiers: try env.bool("PIXL_UI_SHOW_IDENTIFIERS", default: false)
         )
         if let host = env["RABBITMQ_HOST"] {
             rabbitMQ = RabbitMQ(
