@@ -13,6 +13,8 @@ struct JobRow {
     var projectName: String
     var extractGeneratedTimestamp: String
     var priority: Int
+    var traceparent: String?
+    var tracestate: String?
     var state: String
     var reason: String?
     var attempts: Int
@@ -53,7 +55,8 @@ struct JobRow {
             procedureOccurrenceID: procedureOccurrenceID,
             projectName: projectName,
             extractGeneratedTimestamp: timestamp,
-            priority: priority
+            priority: priority,
+            traceContext: TraceContext(traceparent: traceparent, tracestate: tracestate)
         )
         return Job(
             id: uuid,

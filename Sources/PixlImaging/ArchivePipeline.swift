@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import PixlCore
+import Tracing
 
 /// Processes one message (SPEC §3, steps 3 to 8): find every study it means, locally or in an archive,
 /// have orthanc-raw pull what it lacks, check that each copy is complete, tag it with the project, and
@@ -183,10 +184,14 @@ public struct ArchivePipeline<Client: OrthancClient>: Sendable {
         return .succeeded(archive: archive, studies: records, note: summary.note)
     }
 
-    /// Runs one step and records how long it took.
+    /// Runs one step in a span of its own, named by the step and carrying it as `pixl.step` (a child of the job's, whose
+    /// Orthanc calls are its children), and records how long it took. A step that throws marks its span failed.
     func timed<Result>(_ step: String, _ body: () async throws -> Result) async throws -> Result {
-        let started = ContinuousClock.now
-        defer { metrics.recordStep(step, duration: ContinuousClock.now - started) }
-        return try await body()
+        try await withSpan(step) { span in
+            span.attributes[LogKey.step] = step
+            let started = ContinuousClock.now
+            defer { metrics.recordStep(step, duration: ContinuousClock.now - started) }
+            return try await body()
+        }
     }
 }

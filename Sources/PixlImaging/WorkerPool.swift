@@ -3,6 +3,7 @@ public import Logging
 public import PixlCore
 public import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Runs jobs from the store through the pipeline, one claim loop per lane (issue 13): each lane claims its own jobs,
 /// at most its `maxInFlight` at once, while its timetable is open and its circuit breaker lets it, each job after
@@ -13,6 +14,7 @@ import Synchronization
 /// It hears of new work through ``JobEvents`` (`enqueued`) and publishes what its workers do (`started`,
 /// `recorded`, `released`, `lost`, `draining`). It alone decides when a retried job runs again (``RetryPolicy``), and
 /// where a job the primary archive has not found goes: into the secondary lane, or deferred to its next opening.
+/// Each job runs in a span of its own (``execute(_:in:logger:)``), continuing the trace its message came with.
 /// On graceful shutdown it stops claiming, gives in-flight jobs `drainTimeout` to finish, then cancels
 /// the rest and releases them back to the store, unchanged, for the next start.
 public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<Duration>>: Service {
@@ -42,6 +44,17 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         var claim: Claim
         /// Whether it is the lane's circuit breaker's probe.
         var isProbe: Bool
+        /// The steps the claim waited in, for the job's span.
+        var steps: [ClaimStep]
+    }
+
+    /// What became of a claimed job.
+    private enum Ending {
+        case recorded(Job)
+        /// Put back to the store unchanged, at shutdown.
+        case released
+        /// Nothing could be written: the claim was lost, or the store failed.
+        case lost(String)
     }
 
     // MARK: Member variables
@@ -116,7 +129,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
                     guard let next = try await cancelWhenGracefulShutdown({ try await self.nextClaim(lane, logger: logger) }) else { continue }
                     events.publish(.started(next.claim.job))
                     jobs.addTask {
-                        await self.execute(next.claim, in: lane.lane, logger: logger)
+                        await self.execute(next, in: lane.lane, logger: logger)
                         lane.finished(wasProbe: next.isProbe)
                         self.signals.notify()
                     }
@@ -164,15 +177,16 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         do {
             let claim = try await claim(in: lane, logger: logger)
             if claim == nil, isProbe { lane.probeUnused() }
-            return claim.map { LaneClaim(claim: $0, isProbe: isProbe) }
+            return claim.map { LaneClaim(claim: $0.claim, isProbe: isProbe, steps: $0.steps) }
         } catch {
             if isProbe { lane.probeUnused() }
             throw error
         }
     }
 
-    /// The claim itself, once the lane may claim: a due job, back-pressure, a token, the fair share's order.
-    private func claim(in lane: ArchiveLane<C>, logger: Logger) async throws -> Claim? {
+    /// The claim itself, once the lane may claim: a due job, back-pressure, a token, the fair share's order; with the
+    /// steps it waited in.
+    private func claim(in lane: ArchiveLane<C>, logger: Logger) async throws -> (claim: Claim, steps: [ClaimStep])? {
         let signal = signals[lane.lane]
         let now = Date()
         let due = try await store.nextDueDate(in: lane.lane)
@@ -181,20 +195,47 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
             await signal.wait(upTo: min(untilDue, configuration.idlePoll), on: clock)
             return nil
         }
-        try await timed("back_pressure") { try await pipeline.waitWhileOrthancIsBusy(logger: logger) }
-        try await timed("rate_gate") { try await lane.bucket.take() }
+        var steps: [ClaimStep] = []
+        try await timed("back_pressure", into: &steps) { try await pipeline.waitWhileOrthancIsBusy(logger: logger) }
+        try await timed("rate_gate", into: &steps) { try await lane.bucket.take() }
         guard !stopping.load(ordering: .relaxed) else { return nil }
         let order = lane.projectOrder(among: try await store.counts().unfinishedProjects[lane.lane] ?? [])
         guard let claim = try await store.claimNext(in: lane.lane, projectOrder: order, now: Date(), lease: configuration.lease) else {
             return nil
         }
         lane.claimed(claim.job, from: order)
-        return claim
+        return (claim, steps)
+    }
+
+    /// Processes one claimed job in a span of its own (`job`): a child of the trace its message came with, or the root of
+    /// a new one, beginning with the claim's steps (back-pressure, the rate gate), then the pipeline's. It carries the
+    /// job's id, project, lane, attempt, and the state and archive recorded; it fails (status error) when the job is
+    /// recorded failed, discarded or due for a retry, or when nothing could be recorded. Never the message's identifiers.
+    private func execute(_ next: LaneClaim, in lane: Lane, logger: Logger) async {
+        let job = next.claim.job
+        let parent = job.message.traceContext?.parentContext ?? .topLevel
+        await withSpan("job", at: next.steps.first?.start ?? DefaultTracerClock.now, context: parent, ofKind: .consumer) { span in
+            span.attributes[LogKey.jobID] = job.id.uuidString.lowercased()
+            span.attributes[LogKey.project] = job.message.projectName
+            span.attributes[LogKey.lane] = lane.rawValue
+            span.attributes[LogKey.attempt] = job.attempts
+            for step in next.steps { step.record(under: span.context) }
+            switch await process(next.claim, in: lane, logger: logger) {
+            case .recorded(let recorded):
+                span.attributes[LogKey.state] = recorded.state.rawValue
+                if let archive = recorded.archive { span.attributes[LogKey.archive] = archive.rawValue }
+                if recorded.state.failsItsSpan { span.setStatus(SpanStatus(code: .error, message: recorded.reason)) }
+            case .released:
+                span.attributes[LogKey.state] = JobState.queued.rawValue
+            case .lost(let reason):
+                span.setStatus(SpanStatus(code: .error, message: reason))
+            }
+        }
     }
 
     /// Processes one claimed job and records what it came to, renewing its lease meanwhile. A worker that loses its
     /// claim (its lease ran out, another worker took the job over) stops working on the job and writes nothing.
-    private func execute(_ claim: Claim, in lane: Lane, logger: Logger) async {
+    private func process(_ claim: Claim, in lane: Lane, logger: Logger) async -> Ending {
         let job = claim.job
         var logger = logger
         logger[metadataKey: LogKey.jobID] = "\(job.id.uuidString.lowercased())"
@@ -216,7 +257,7 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
                 try await Task { try await self.store.release(claim, now: Date()) }.value
                 events.publish(.released(job))
                 logger.notice("job released back to the store at shutdown")
-                return
+                return .released
             }
             guard let outcome else { throw JobStoreError(.leaseLost, jobID: job.id) }
             let now = Date()
@@ -224,13 +265,16 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
             let recorded = try await store.record(result, for: claim, now: now)
             events.publish(.recorded(recorded))
             logger.info("job \(result.state.rawValue)", metadata: [LogKey.project: "\(job.message.projectName)"])
+            return .recorded(recorded)
         } catch let error as JobStoreError where error.code == .leaseLost {
             events.publish(.lost(job))
             logger.warning("lost the claim on the job (its lease ran out and another worker may hold it): nothing written")
+            return .lost("lost the claim on the job")
         } catch {
             // The lease will run out and another claim will run the job again: nothing is lost.
             events.publish(.lost(job))
             logger.error("cannot record the outcome of a job: \(error)")
+            return .lost("cannot record the outcome of the job")
         }
     }
 
@@ -273,10 +317,14 @@ public final class WorkerPool<Store: JobStore, Client: OrthancClient, C: Clock<D
         await jobs.waitForAll()
     }
 
-    /// Runs one step of the claim and records how long it took.
-    private func timed<Result>(_ step: String, _ body: () async throws -> Result) async throws -> Result {
+    /// Runs one step of the claim and records how long it took: in the metrics, and in `steps`, for the span of the
+    /// job the claim brings (not known yet).
+    private func timed<Result>(_ step: String, into steps: inout [ClaimStep], _ body: () async throws -> Result) async throws -> Result {
         let started = ContinuousClock.now
+        let start = DefaultTracerClock.now
         defer { pipeline.metrics.recordStep(step, duration: ContinuousClock.now - started) }
-        return try await body()
+        let result = try await body()
+        steps.append(ClaimStep(name: step, start: start, end: DefaultTracerClock.now))
+        return result
     }
 }

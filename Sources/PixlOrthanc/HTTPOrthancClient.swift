@@ -5,11 +5,14 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 public import PixlCore
+import Tracing
 
 /// ``OrthancClient`` over Orthanc's REST API, with async-http-client.
 ///
 /// Every call has the query timeout of ``Configuration``; a transport failure or HTTP 5xx becomes a
-/// transient ``OrthancError``, so the pipeline retries instead of discarding.
+/// transient ``OrthancError``, so the pipeline retries instead of discarding. A call made within a trace (a job's
+/// span) is a client span of its own, named by its route template (`POST /modalities/{modality}/query`), never by
+/// its path, whose ids could lead to a patient.
 public struct HTTPOrthancClient: OrthancClient {
     public struct Configuration: Sendable {
         public var baseURL: URL
@@ -72,7 +75,7 @@ public struct HTTPOrthancClient: OrthancClient {
 
     public func job(id: String) async throws -> OrthancJob? {
         do {
-            let job: JobBody = try await call(.GET, "/jobs/\(Self.escape(id))", route: "/jobs/{id}")
+            let job: JobBody = try await call(.GET, "/jobs/\(Self.escape(id))", route: "/jobs/{id}", job: .id(id))
             return job.job
         } catch let error as OrthancError where error.status == 404 {
             return nil
@@ -121,14 +124,14 @@ public struct HTTPOrthancClient: OrthancClient {
     public func retrieve(queryID: String, targetAET: String) async throws -> String {
         let body = RetrieveBody(TargetAet: targetAET, Synchronous: false)
         let path = "/queries/\(Self.escape(queryID))/retrieve"
-        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/retrieve", body: body)
+        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/retrieve", body: body, job: .created)
         return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
     public func retrieve(queryID: String, answer index: Int, targetAET: String) async throws -> String {
         let body = RetrieveBody(TargetAet: targetAET, Synchronous: false)
         let path = "/queries/\(Self.escape(queryID))/answers/\(index)/retrieve"
-        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/answers/{n}/retrieve", body: body)
+        let created: CreatedBody = try await call(.POST, path, route: "/queries/{id}/answers/{n}/retrieve", body: body, job: .created)
         return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
@@ -166,7 +169,7 @@ public struct HTTPOrthancClient: OrthancClient {
 
     private func modify(_ resources: String, id: String, body: ModifyRequest) async throws -> String {
         let path = "/\(resources)/\(Self.escape(id))/modify"
-        let created: CreatedBody = try await call(.POST, path, route: "/\(resources)/{id}/modify", body: ModifyBody(body))
+        let created: CreatedBody = try await call(.POST, path, route: "/\(resources)/{id}/modify", body: ModifyBody(body), job: .created)
         return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
@@ -177,24 +180,56 @@ public struct HTTPOrthancClient: OrthancClient {
     public func store(studyIDs: [String], modality: String) async throws -> String {
         let body = StoreBody(Resources: studyIDs, Synchronous: false)
         let path = "/modalities/\(Self.escape(modality))/store"
-        let created: CreatedBody = try await call(.POST, path, route: "/modalities/{modality}/store", body: body)
+        let created: CreatedBody = try await call(.POST, path, route: "/modalities/{modality}/store", body: body, job: .created)
         return try Self.checkedID(created.ID, request: "POST \(path)")
     }
 
     // MARK: HTTP
 
-    /// Makes one call and decodes its JSON answer.
-    /// - Parameter route: the path with its ids replaced by placeholders, naming the call in metrics.
+    /// The Orthanc job a call concerns, for its span's `pixl.orthanc.job`.
+    private enum JobReference {
+        case none
+        /// The job the path names.
+        case id(String)
+        /// The job the call creates, whose id is the answer's.
+        case created
+    }
+
+    /// Makes one call and decodes its JSON answer; within a trace, in a client span of its own.
+    ///
+    /// Outside a trace (back-pressure's look at the jobs before a claim, readiness probes) no span is made: each would
+    /// be the root of a trace of its own.
+    /// - Parameter route: the path with its ids replaced by placeholders, naming the call in metrics and its span.
     private func call<Answer: Decodable>(
         _ method: HTTPMethod,
         _ path: String,
         route: String,
-        body: (some Encodable)? = Optional<Ignored>.none
+        body: (some Encodable)? = Optional<Ignored>.none,
+        job: JobReference = .none
     ) async throws -> Answer {
         let operation = "\(method.rawValue) \(route)"
+        guard InstrumentationContext.current != nil else { return try await measured(operation, method, path, body: body, span: nil) }
+        return try await withSpan(operation, ofKind: .client) { span in
+            span.attributes["http.request.method"] = method.rawValue
+            span.attributes["url.template"] = route
+            if case .id(let id) = job { span.attributes[LogKey.orthancJob] = id }
+            let answer: Answer = try await measured(operation, method, path, body: body, span: span)
+            if case .created = job, let created = answer as? CreatedBody { span.attributes[LogKey.orthancJob] = created.ID }
+            return answer
+        }
+    }
+
+    /// Makes one call and records its latency, or the class of its failure, under `operation`.
+    private func measured<Answer: Decodable>(
+        _ operation: String,
+        _ method: HTTPMethod,
+        _ path: String,
+        body: (some Encodable)?,
+        span: (any Span)?
+    ) async throws -> Answer {
         do {
             let started = ContinuousClock.now
-            let answer: Answer = try await send(method, path, body: body)
+            let answer: Answer = try await send(method, path, body: body, span: span)
             metrics.recordOrthancCall(operation, duration: ContinuousClock.now - started)
             return answer
         } catch let error as OrthancError {
@@ -203,7 +238,7 @@ public struct HTTPOrthancClient: OrthancClient {
         }
     }
 
-    private func send<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)?) async throws -> Answer {
+    private func send<Answer: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)?, span: (any Span)?) async throws -> Answer {
         let label = "\(method.rawValue) \(path)"
         var request = HTTPClientRequest(url: base + path)
         request.method = method
@@ -215,6 +250,7 @@ public struct HTTPOrthancClient: OrthancClient {
         let (response, bytes) = try await exchange(request, label: label, retryingStaleConnection: method == .GET)
         logger.trace("orthanc call", metadata: ["orthanc.request": "\(method.rawValue)", "orthanc.status": "\(response.status.code)"])
         let status = Int(response.status.code)
+        span?.attributes["http.response.status_code"] = status
         guard (200..<300).contains(status) else {
             let detail = String(buffer: bytes)
             throw OrthancError(code: status >= 500 ? .serverError : .clientError, status: status, request: label, detail: detail)

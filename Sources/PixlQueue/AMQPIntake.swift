@@ -23,7 +23,8 @@ extension JobState {
 /// field and the problem only (never a value). A valid message is enqueued in the store first, and its delivery is
 /// kept unacknowledged until the job is final or scheduled for later; only then is it acknowledged. So at most
 /// `prefetch` deliveries are unacknowledged and the queue keeps showing the work not yet started (what
-/// `pixl stop --purge` purges).
+/// `pixl stop --purge` purges). A W3C `traceparent` in the message's headers is stored with its job
+/// (``AMQPClient/AMQPProperties/traceContext``), whose span continues that trace.
 ///
 /// Job states come from the local worker pool (``JobEvent/recorded(_:)``, prompt) and from a periodic look at the
 /// store for the pending deliveries' jobs (other replicas may process them). Each enqueue is published as
@@ -242,6 +243,7 @@ public final class AMQPIntake<Store: JobStore>: Service {
         if let priority = delivery.properties.priority, priority > 0 {
             message.priority = min(Int(priority), Int(ImagingMessage.priorities.upperBound))
         }
+        message.traceContext = delivery.properties.traceContext
         if delivery.redelivered, let done = try? await store.latestJob(for: message.identity), done.state.isFinal {
             logger.debug("redelivered message whose job finished: acknowledged", metadata: [LogKey.jobID: "\(done.id.uuidString.lowercased())"])
             await acknowledge([delivery])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import Logging
 import Metrics
 import Hummingbird
@@ -9,8 +10,9 @@ import PixlService
 
 /// `pixl-imaging serve`: the HTTP API and the rate-limited workers over the job store (SPEC §8).
 ///
-/// Migrations run first unless `SKIP_ALEMBIC=true`. SIGTERM or SIGINT stops claiming, lets in-flight
-/// jobs finish (or releases them to the store), stops the HTTP server and exits 0.
+/// Migrations run first unless `SKIP_ALEMBIC=true`. Spans are exported when an OTLP endpoint is set
+/// (``TracingBackend``). SIGTERM or SIGINT stops claiming, lets in-flight jobs finish (or releases them to the
+/// store), stops the HTTP server, sends the last spans and exits 0.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -25,8 +27,13 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = PixlMetrics()
         // Hummingbird's request metrics and ours land in the registry `/metrics` exposes.
         MetricsSystem.bootstrap(metrics.factory)
+        let tracing = try await Startup.stopOnError {
+            try TracingBackend.bootstrap(environment: ProcessInfo.processInfo.environment, logger: Logger(label: "pixl-imaging.otel"))
+        }
         let app = try await Startup.stopOnError {
-            try await buildApplication(configuration: configuration, database: database, metrics: metrics, logger: logger)
+            try await buildApplication(
+                configuration: configuration, database: database, metrics: metrics, services: tracing.map { [$0] } ?? [], logger: logger
+            )
         }
         logger.info(
             "serving",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OTel
 import PixlCore
 import PixlDatabase
 
@@ -38,12 +39,17 @@ enum Startup {
         }
     }
 
+    /// Lines logged within a span carry its `trace_id` and `span_id` (OpenTelemetry's metadata provider; nothing
+    /// without a tracer), so that a job's log lines are found from its trace and the other way round.
     static func bootstrapLogging(level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap(
+            { label, metadataProvider in
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: metadataProvider)
+                handler.logLevel = level
+                return handler
+            },
+            metadataProvider: OTel.makeLoggingMetadataProvider()
+        )
     }
 
     private static func configurationError(_ error: any Error) -> ExitCode {

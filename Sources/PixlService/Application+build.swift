@@ -24,11 +24,14 @@ public typealias PixlApplication = Application<RouterResponder<APIContext>>
 /// let app = try await buildApplication(configuration: configuration, database: database, metrics: PixlMetrics(), logger: logger)
 /// try await app.runService()
 /// ```
+///
+/// - Parameter services: services every other depends on (the tracing backend), started first and stopped last.
 public func buildApplication(
     configuration: PixlConfiguration,
     database: DatabaseConfiguration,
     metrics: PixlMetrics,
     events: JobEvents = JobEvents(),
+    services: [any Service] = [],
     logger: Logger
 ) async throws -> PixlApplication {
     if configuration.skipMigrations {
@@ -44,7 +47,7 @@ public func buildApplication(
     }
     // Opened before the HTTP client, which must be shut down once created.
     let store: any JobStore
-    var services: [any Service] = []
+    var services = services
     switch database.backend {
     case .sqlite(let path):
         store = try SQLiteJobStore(path: path, logger: logger)
@@ -55,8 +58,11 @@ public func buildApplication(
         services.append(client)
     }
     // A client of its own: HTTPClient.shared decompresses, and fails on Orthanc's gzipped answers (they compress
-    // beyond its ratio limit).
-    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    // beyond its ratio limit). Without spans of its own: HTTPOrthancClient names each call's span by its route
+    // template, where async-http-client's would carry the whole URL, whose Orthanc ids can lead to a patient.
+    var clientConfiguration = HTTPClient.Configuration()
+    clientConfiguration.tracing.tracer = nil
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     services.append(HTTPClientService(client: httpClient))
     let orthanc = HTTPOrthancClient(
         httpClient: httpClient,

@@ -28,6 +28,7 @@ public enum JobStoreConformance {
         case lanesClaimOnlyTheirOwnJobs
         case claimsFollowTheProjectOrder
         case operatorRetriesFailedAndCancelsWaiting
+        case keepsTheTraceContextFromEnqueueToClaim
 
         public var testDescription: String { rawValue }
     }
@@ -49,6 +50,7 @@ public enum JobStoreConformance {
         case .lanesClaimOnlyTheirOwnJobs: try await lanesClaimOnlyTheirOwnJobs(store)
         case .claimsFollowTheProjectOrder: try await claimsFollowTheProjectOrder(store)
         case .operatorRetriesFailedAndCancelsWaiting: try await operatorRetriesFailedAndCancelsWaiting(store)
+        case .keepsTheTraceContextFromEnqueueToClaim: try await keepsTheTraceContextFromEnqueueToClaim(store)
         }
     }
 
@@ -475,5 +477,32 @@ public enum JobStoreConformance {
         #expect(rest.jobs.map(\.id) == [newestFirst[14], newestFirst[19]] && rest.older == nil)
         let nowhere = try await store.jobs(matching: JobFilter(), from: .olderThan(JobCursor(position: 1_000_000)), limit: 3)
         #expect(nowhere.jobs.isEmpty && nowhere.older == nil)
+    }
+
+    /// The sender's trace context is stored with the job and comes back with its claim, so the worker's span continues
+    /// the sender's trace; a message without one has none. It is no part of the identity: the same message with another
+    /// context is the same unfinished job, which keeps the context it was created with.
+    static func keepsTheTraceContextFromEnqueueToClaim(_ store: some JobStore) async throws {
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        let context = try #require(TraceContext(traceparent: traceparent, tracestate: "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"))
+        var traced = message(1)
+        traced.traceContext = context
+        var withoutState = message(2)
+        withoutState.traceContext = try #require(TraceContext(traceparent: traceparent, tracestate: nil))
+        let enqueued = try await store.enqueue([traced, withoutState, message(3)], now: t0)
+        #expect(enqueued.map(\.job.message.traceContext) == [context, withoutState.traceContext, nil])
+
+        var other = message(1)
+        other.traceContext = TraceContext(traceparent: "00-11111111111111111111111111111111-2222222222222222-01", tracestate: nil)
+        let again = try await store.enqueue([other], now: t0 + 1)[0]
+        #expect(!again.isNew && again.job.id == enqueued[0].job.id && again.job.message.traceContext == context)
+
+        var claimed: [UUID: TraceContext?] = [:]
+        while let claim = try await store.claimNext(in: .primary, now: t0 + 2, lease: .seconds(30)) {
+            claimed.updateValue(claim.job.message.traceContext, forKey: claim.job.id)
+        }
+        #expect(claimed == [enqueued[0].job.id: context, enqueued[1].job.id: withoutState.traceContext, enqueued[2].job.id: nil])
+        #expect(try await store.job(id: enqueued[0].job.id)?.message == traced)
+        #expect(try await store.latestJob(for: traced.identity)?.message.traceContext == context)
     }
 }

@@ -50,11 +50,13 @@ struct ServeStartupTests {
         ("PIXL_QUERY_TIMEOUT", "1e11", "PIXL_QUERY_TIMEOUT"),
         ("PIXL_IMAGING_API_RATE", "1e-30", "PIXL_IMAGING_API_RATE"),
         ("RABBITMQ_QUEUE", String(repeating: "q", count: 300), "RABBITMQ_QUEUE"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTEL_EXPORTER_OTLP_PROTOCOL"),
     ])
     func aWrongSettingStopsWithOneLineNamingIt(variable: String, value: String, named: String) throws {
         var overrides = [variable: value]
         if variable == "PIXL_DB_HOST" { overrides["PIXL_DB_USER"] = "postgres" }
         if variable == "RABBITMQ_QUEUE" { overrides["RABBITMQ_HOST"] = "127.0.0.1" }
+        if variable.hasPrefix("OTEL_") { overrides["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:1" }
         let (status, errors) = try serve(overrides)
         #expect(status == 2, "\(variable)=\(value): \(errors)")
         let lines = errors.split(separator: "\n")

@@ -45,6 +45,35 @@ struct MessagesEndpointTests {
         #expect(await store.allJobs.count == 1)
     }
 
+    /// A valid `traceparent` (and its `tracestate`) is stored with every job of the batch, for the job's span; an
+    /// invalid one is ignored, and neither is echoed.
+    @Test func aTraceparentHeaderIsStoredWithTheJobsAndAnInvalidOneIgnored() async throws {
+        let store = InMemoryJobStore()
+        let app = try APITestSupport.makeApplication(store: store)
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        let batch = "[\(APITestSupport.message()),\(APITestSupport.message(mrn: "MRN2"))]"
+        let traceparentField = HTTPField.Name("traceparent")!
+        try await app.test(.router) { client in
+            var headers = json
+            headers[traceparentField] = traceparent
+            headers[HTTPField.Name("tracestate")!] = "congo=t61rcWkgMzE"
+            let post = try await client.execute(uri: "/messages", method: .post, headers: headers, body: ByteBuffer(string: batch))
+            #expect(post.status == .accepted)
+            #expect(!String(buffer: post.body).contains("4bf92f") && post.headers[traceparentField] == nil)
+
+            headers[traceparentField] = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"
+            let invalid = try await client.execute(
+                uri: "/messages", method: .post, headers: headers, body: ByteBuffer(string: APITestSupport.message(mrn: "MRN3"))
+            )
+            #expect(invalid.status == .accepted)
+        }
+        let expected = TraceContext(traceparent: traceparent, tracestate: "congo=t61rcWkgMzE")
+        let stored = await store.allJobs.map(\.message)
+        #expect(stored.map(\.mrn).sorted() == ["MRN1", "MRN2", "MRN3"])
+        #expect(stored.filter { $0.mrn != "MRN3" }.allSatisfy { $0.traceContext == expected && expected != nil })
+        #expect(stored.first { $0.mrn == "MRN3" }?.traceContext == nil)
+    }
+
     @Test func aMessageMayCarryItsPriority() async throws {
         let store = InMemoryJobStore()
         let app = try APITestSupport.makeApplication(store: store)

@@ -120,6 +120,27 @@ struct AMQPIntakeTests {
         #expect(priorities == [1: 1, 2: 4, 3: 5])
     }
 
+    /// A W3C `traceparent` in the message's headers (a long string, or bytes) is stored with its job, for the job's
+    /// span; an invalid one is ignored, and the message is still taken.
+    @Test func theTraceparentHeaderIsStoredWithTheJob() async throws {
+        let queue = Broker.queueName("trace")
+        defer { Broker.delete(queue) }
+        try await Broker.declare(queue)
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        try await Broker.publish([body(plainMessage(1))], to: queue, headers: ["traceparent": .string(traceparent), "tracestate": .string("rojo=1")])
+        try await Broker.publish([body(plainMessage(2))], to: queue, headers: ["traceparent": .bytes(Array(traceparent.utf8))])
+        try await Broker.publish([body(plainMessage(3))], to: queue, headers: ["traceparent": .string("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01")])
+        try await Broker.publish([body(plainMessage(4))], to: queue)
+        let harness = IntakeHarness(queue: queue, prefetch: 4)
+        try await harness.run {
+            try await eventually("four jobs") { await harness.jobs().count == 4 }
+        }
+        let contexts = Dictionary(uniqueKeysWithValues: await harness.jobs().map { ($0.message.procedureOccurrenceID, $0.message.traceContext) })
+        #expect(contexts[1] == TraceContext(traceparent: traceparent, tracestate: "rojo=1") && contexts[1]??.tracestate == "rojo=1")
+        #expect(contexts[2] == TraceContext(traceparent: traceparent, tracestate: nil) && contexts[2] != nil)
+        #expect(contexts[3] == .some(nil) && contexts[4] == .some(nil))
+    }
+
     @Test func invalidBodiesAreDeadLetteredWhileValidOnesBehindThemFlow() async throws {
         let queue = Broker.queueName("dlx")
         let deadLetters = queue + "-dead"

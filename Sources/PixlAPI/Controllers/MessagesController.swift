@@ -20,18 +20,31 @@ struct MessagesController<Store: JobStore> {
         routes.on("/messages/{id}", .get, use: get)
     }
 
-    /// Stores one message or an array of them, durably, then answers 202 with each job.
+    /// Stores one message or an array of them, durably, then answers 202 with each job. A valid W3C `traceparent`
+    /// (and `tracestate`) header is stored with each job of the batch, whose span continues that trace; an invalid one
+    /// is ignored.
     @Sendable func post(_ request: Request, context: APIContext) async throws -> Response {
         if let contentType = request.headers[.contentType], !RateUpdate.isJSON(contentType: contentType) {
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json (had \(contentType.prefix(100)))")
         }
         let body = try await request.collectBody(upTo: configuration.maxBodySize)
-        let messages = try MessageBatch.decode(body, maxBatchSize: configuration.maxBatchSize)
+        var batch = try MessageBatch.decode(body, maxBatchSize: configuration.maxBatchSize)
+        if let traceContext = Self.traceContext(of: request) {
+            for index in batch.indices { batch[index].traceContext = traceContext }
+        }
+        let messages = batch
         let enqueued = try await deadline.run { try await store.enqueue(messages, now: Date()) }
         let newCount = enqueued.filter(\.isNew).count
         events.publish(.enqueued(newJobs: newCount))
         context.logger.info("messages enqueued", metadata: ["pixl.messages.count": "\(messages.count)", "pixl.jobs.new": "\(newCount)"])
         return JSONAnswer.json(.accepted, Self.enqueuedJSON(enqueued))
+    }
+
+    /// The request's `traceparent` and `tracestate`, when the `traceparent` is valid. Headers sent more than once are
+    /// combined into one value: a `traceparent` is then invalid (the W3C Recommendation ignores it), `tracestate`s
+    /// make one list (as it joins them).
+    static func traceContext(of request: Request) -> TraceContext? {
+        TraceContext(traceparent: request.headers[.traceparent], tracestate: request.headers[.tracestate])
     }
 
     /// `{"jobs": [{"id", "state", "url"}, …]}`, written straight into one string: for 10,000 jobs, no tree of values

@@ -1,8 +1,12 @@
 public import Logging
 
-/// Metadata keys of this service's log lines (SPEC §9), namespaced like `hb.request.id`.
+/// Metadata keys of this service's log lines (SPEC §9), and attribute names of its spans, namespaced like `hb.request.id`.
 public enum LogKey {
     public static let jobID = "pixl.job.id"
+    /// How many times the job has been claimed, this time included.
+    public static let attempt = "pixl.job.attempt"
+    /// The state a job was recorded in.
+    public static let state = "pixl.job.state"
     public static let project = "pixl.project"
     public static let archive = "pixl.archive"
     public static let lane = "pixl.lane"

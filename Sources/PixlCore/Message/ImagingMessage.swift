@@ -21,6 +21,9 @@ public struct ImagingMessage: Sendable, Hashable {
     /// How soon the job is claimed, 1 (default) to 5 (first): PIXL's `populate --priority`, sent as the AMQP
     /// priority. Not part of ``identity``: the same study asked twice is one job.
     public var priority: Int
+    /// The sender's trace, from the `traceparent` header of `POST /messages` or of the AMQP message, continued by the
+    /// job's span. Not part of ``identity``.
+    public var traceContext: TraceContext?
 
     /// The priorities a message may have.
     public static let priorities: ClosedRange<Int64> = 1...5
@@ -37,7 +40,8 @@ public struct ImagingMessage: Sendable, Hashable {
         procedureOccurrenceID: Int64,
         projectName: String,
         extractGeneratedTimestamp: ExtractTimestamp,
-        priority: Int = ImagingMessage.defaultPriority
+        priority: Int = ImagingMessage.defaultPriority,
+        traceContext: TraceContext? = nil
     ) {
         self.mrn = mrn
         self.accessionNumber = accessionNumber
@@ -48,6 +52,7 @@ public struct ImagingMessage: Sendable, Hashable {
         self.projectName = projectName
         self.extractGeneratedTimestamp = extractGeneratedTimestamp
         self.priority = priority
+        self.traceContext = traceContext
     }
 
     // MARK: Methods

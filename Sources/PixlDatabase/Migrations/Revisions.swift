@@ -33,6 +33,7 @@ public enum Revisions {
         addPriorityStudyRecordsAndClaims,
         addDueTimeKeysetIndexesAndCounts,
         addLanes,
+        addTraceContext,
     ]
 
     /// PIXL's own head revision: the last one PIXL's Python tools know.
@@ -230,6 +231,15 @@ public enum Revisions {
             "UPDATE \(t.imagingJob) SET lane = 'secondary' WHERE state = 'deferred'",
         ]
         return statements + jobCounts(dialect, t, keys: ["project_name", "lane", "state"])
+    }
+
+    /// The W3C Trace Context a job's message came with (`traceparent` and `tracestate`, validated on the way in; `NULL`
+    /// without one), so that the job's span, run later by a worker, continues the sender's trace.
+    static let addTraceContext = Revision(id: "pixl_imaging_0005", summary: "Add the trace context to imaging_job") { _, t in
+        [
+            "ALTER TABLE \(t.imagingJob) ADD COLUMN traceparent TEXT",
+            "ALTER TABLE \(t.imagingJob) ADD COLUMN tracestate TEXT",
+        ]
     }
 
     /// `imaging_job_count`: jobs per `keys` (the job table's columns, `state` last), filled from the job table and kept

@@ -98,21 +98,23 @@ public struct PostgresJobStore: JobStore {
                 }
             }
             if !newMessages.isEmpty {
+                // A message without a trace context travels as '' (the arrays unnest takes hold no NULL), stored as NULL.
                 try await connection.query(
                     """
                     INSERT INTO \(unescaped: table) (id, mrn, accession_number, study_uid, series_uid, study_date,
-                        procedure_occurrence_id, project_name, extract_generated_timestamp, priority, state, attempts, studies,
-                        created_at, updated_at)
+                        procedure_occurrence_id, project_name, extract_generated_timestamp, priority, traceparent, tracestate, state,
+                        attempts, studies, created_at, updated_at)
                     SELECT m.id, m.mrn, m.accession_number, m.study_uid, m.series_uid, m.study_date::date,
-                        m.procedure_occurrence_id, m.project_name, m.extract_generated_timestamp, m.priority, 'queued', 0, '[]',
-                        \(now), \(now)
+                        m.procedure_occurrence_id, m.project_name, m.extract_generated_timestamp, m.priority,
+                        NULLIF(m.traceparent, ''), NULLIF(m.tracestate, ''), 'queued', 0, '[]', \(now), \(now)
                     FROM unnest(\(newIDs), \(newMessages.map(\.mrn)), \(newMessages.map(\.accessionNumber)),
                                 \(newMessages.map(\.studyUID)), \(newMessages.map(\.seriesUID)),
                                 \(newMessages.map(\.studyDate.description)), \(newMessages.map(\.procedureOccurrenceID)),
                                 \(newMessages.map(\.projectName)), \(newMessages.map(\.extractGeneratedTimestamp.description)),
-                                \(newMessages.map { Int16($0.priority) }))
+                                \(newMessages.map { Int16($0.priority) }),
+                                \(newMessages.map { $0.traceContext?.traceparent ?? "" }), \(newMessages.map { $0.traceContext?.tracestate ?? "" }))
                          WITH ORDINALITY AS m(id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id,
-                                              project_name, extract_generated_timestamp, priority, ordinal)
+                                              project_name, extract_generated_timestamp, priority, traceparent, tracestate, ordinal)
                     ORDER BY m.ordinal
                     """,
                     logger: logger
@@ -279,8 +281,8 @@ public struct PostgresJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date::text AS study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, priority, state, reason, attempts, archive, lane, studies, study_records, created_at, updated_at, \
-        started_at, next_attempt_at
+        extract_generated_timestamp, priority, traceparent, tracestate, state, reason, attempts, archive, lane, studies, study_records, \
+        created_at, updated_at, started_at, next_attempt_at
         """
 
     static func firstJob(_ rows: PostgresRowSequence) async throws -> Job? {
@@ -308,6 +310,8 @@ public struct PostgresJobStore: JobStore {
             projectName: cells["project_name"].decode(String.self),
             extractGeneratedTimestamp: cells["extract_generated_timestamp"].decode(String.self),
             priority: Int(cells["priority"].decode(Int16.self)),
+            traceparent: cells["traceparent"].decode(String?.self),
+            tracestate: cells["tracestate"].decode(String?.self),
             state: cells["state"].decode(String.self),
             reason: cells["reason"].decode(String?.self),
             attempts: cells["attempts"].decode(Int.self),

@@ -84,9 +84,9 @@ public final class SQLiteJobStore: JobStore {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO imaging_job (id, seq, mrn, accession_number, study_uid, series_uid, study_date,
-                        procedure_occurrence_id, project_name, extract_generated_timestamp, priority, state, attempts, studies,
-                        created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '[]', ?, ?)
+                        procedure_occurrence_id, project_name, extract_generated_timestamp, priority, traceparent, tracestate, state,
+                        attempts, studies, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, '[]', ?, ?)
                     """
             )
             // The write transaction is serialised, so the batch can number its rows from the current maximum.
@@ -106,7 +106,8 @@ public final class SQLiteJobStore: JobStore {
                 try insert.execute(arguments: [
                     Self.key(id), seq, message.mrn, message.accessionNumber, message.studyUID, message.seriesUID,
                     message.studyDate.description, message.procedureOccurrenceID, message.projectName,
-                    message.extractGeneratedTimestamp.description, message.priority, now, now,
+                    message.extractGeneratedTimestamp.description, message.priority, message.traceContext?.traceparent,
+                    message.traceContext?.tracestate, now, now,
                 ])
                 let job = Job(id: id, message: message, state: .queued, createdAt: now, updatedAt: now)
                 results.append(EnqueuedJob(job: job, isNew: true))
@@ -269,8 +270,8 @@ public final class SQLiteJobStore: JobStore {
 
     static let columns = """
         id, mrn, accession_number, study_uid, series_uid, study_date, procedure_occurrence_id, project_name, \
-        extract_generated_timestamp, priority, state, reason, attempts, archive, lane, studies, study_records, created_at, updated_at, \
-        started_at, next_attempt_at
+        extract_generated_timestamp, priority, traceparent, tracestate, state, reason, attempts, archive, lane, studies, study_records, \
+        created_at, updated_at, started_at, next_attempt_at
         """
 
     static func job(_ row: Row) throws -> Job {
@@ -288,6 +289,8 @@ public final class SQLiteJobStore: JobStore {
             projectName: row["project_name"],
             extractGeneratedTimestamp: row["extract_generated_timestamp"],
             priority: row["priority"],
+            traceparent: row["traceparent"],
+            tracestate: row["tracestate"],
             state: row["state"],
             reason: row["reason"],
             attempts: row["attempts"],

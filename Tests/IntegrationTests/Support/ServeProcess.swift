@@ -128,10 +128,17 @@ final class ServeProcess: @unchecked Sendable {
 
     // MARK: HTTP
 
-    /// One request; the status code and the body decoded as JSON (`NSNull` when empty).
-    func request(_ method: HTTPMethod, _ path: String, json body: Any? = nil, timeout: TimeAmount = .seconds(10)) async throws -> (Int, Any) {
+    /// One request, with `headers` besides; the status code and the body decoded as JSON (`NSNull` when empty).
+    func request(
+        _ method: HTTPMethod,
+        _ path: String,
+        json body: Any? = nil,
+        headers: [(String, String)] = [],
+        timeout: TimeAmount = .seconds(10)
+    ) async throws -> (Int, Any) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        request.headers.add(contentsOf: headers)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body, options: [.fragmentsAllowed])))
@@ -142,9 +149,9 @@ final class ServeProcess: @unchecked Sendable {
         return (Int(response.status.code), json)
     }
 
-    /// `POST /messages` with a batch; the ids of the jobs, in order.
-    func post(messages: [[String: Any]]) async throws -> [String] {
-        let (status, body) = try await request(.POST, "/messages", json: messages)
+    /// `POST /messages` with a batch (and `headers`); the ids of the jobs, in order.
+    func post(messages: [[String: Any]], headers: [(String, String)] = []) async throws -> [String] {
+        let (status, body) = try await request(.POST, "/messages", json: messages, headers: headers)
         guard status == 202, let jobs = (body as? [String: Any])?["jobs"] as? [[String: Any]] else {
             throw LabError("POST /messages answered \(status): \(body)")
         }

@@ -55,11 +55,12 @@ enum Broker {
     }
 
     /// Publishes with confirms, persistent, to the default exchange.
-    static func publish(_ bodies: [[UInt8]], to queue: String, priority: UInt8? = nil) async throws {
+    static func publish(_ bodies: [[UInt8]], to queue: String, priority: UInt8? = nil, headers: AMQPFieldTable? = nil) async throws {
         try await withChannel { channel in
             try await channel.confirmSelect()
             for body in bodies {
-                try await channel.publish(ByteBuffer(bytes: body), routingKey: queue, properties: AMQPProperties(deliveryMode: .persistent, priority: priority))
+                let properties = AMQPProperties(headers: headers, deliveryMode: .persistent, priority: priority)
+                try await channel.publish(ByteBuffer(bytes: body), routingKey: queue, properties: properties)
             }
         }
     }
