@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A real OTLP/HTTP receiver for the tests: what a collector would see of the service's traces.
+"""A real OTLP/HTTP receiver for the tests: what a collector would see of the service's traces and metrics.
 
     otlp-receiver.py SPANS_FILE      (run by scripts/python-otlp's interpreter)
 
@@ -7,7 +7,8 @@ Listens on 127.0.0.1, on a port the system chooses, and prints that port on a li
 Accepts POST /v1/traces (protobuf, as OTLP/HTTP sends by default, or JSON; gzip or not), decoded with the
 opentelemetry-proto package, and appends each span to SPANS_FILE as one line of JSON: trace_id, span_id and
 parent_span_id in lower-case hex (parent "" for a root), name, kind, status {code, message}, attributes, and the
-resource's service_name. Answers 200 with an empty ExportTraceServiceResponse. Any other request is appended as
+resource's service_name. Answers 200 with an empty ExportTraceServiceResponse. Accepts POST /v1/metrics the same way,
+appending each metric as {"metric": name, "points": number of data points}. Any other request is appended as
 {"unexpected": "METHOD PATH"} and answered 404, so that a test can tell that nothing at all arrived. Runs until
 it is killed.
 """
@@ -18,6 +19,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.protobuf import json_format
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -58,22 +63,38 @@ def span_lines(request):
                 }
 
 
+def metric_lines(request):
+    for resource_metrics in request.resource_metrics:
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                yield {"metric": metric.name, "points": len(getattr(metric, kind).data_points) if kind else 0}
+
+
+# What each path takes: the request and response messages, and the lines a request makes.
+SIGNALS = {
+    "/v1/traces": (ExportTraceServiceRequest, ExportTraceServiceResponse, span_lines),
+    "/v1/metrics": (ExportMetricsServiceRequest, ExportMetricsServiceResponse, metric_lines),
+}
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        if self.path != "/v1/traces":
+        if self.path not in SIGNALS:
             self.unexpected()
             return
+        request_type, response_type, lines = SIGNALS[self.path]
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
-        request = ExportTraceServiceRequest()
+        request = request_type()
         is_json = self.headers.get("Content-Type", "").startswith("application/json")
         if is_json:
             json_format.Parse(body, request)
         else:
             request.ParseFromString(body)
-        write([json.dumps(line, sort_keys=True) for line in span_lines(request)])
-        response = ExportTraceServiceResponse()
+        write([json.dumps(line, sort_keys=True) for line in lines(request)])
+        response = response_type()
         answer = json_format.MessageToJson(response).encode() if is_json else response.SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/json" if is_json else "application/x-protobuf")

@@ -11,7 +11,7 @@ import PixlService
 /// `pixl-imaging serve`: the HTTP API and the rate-limited workers over the job store (SPEC §8).
 ///
 /// Migrations run first unless `SKIP_ALEMBIC=true`. Spans are exported when an OTLP endpoint is set
-/// (``TracingBackend``). SIGTERM or SIGINT stops claiming, lets in-flight jobs finish (or releases them to the
+/// (``OTLPBackend``). SIGTERM or SIGINT stops claiming, lets in-flight jobs finish (or releases them to the
 /// store), stops the HTTP server, sends the last spans and exits 0.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,16 +24,14 @@ struct ServeCommand: AsyncParsableCommand {
         let database = try Startup.databaseConfiguration(environment)
         try await Startup.stopOnError { try ServeChecks.run(configuration, database: database) }
         let logger = Logger(label: "pixl-imaging")
-        let metrics = PixlMetrics()
-        // Hummingbird's request metrics and ours land in the registry `/metrics` exposes.
-        MetricsSystem.bootstrap(metrics.factory)
-        let tracing = try await Startup.stopOnError {
-            try TracingBackend.bootstrap(environment: ProcessInfo.processInfo.environment, logger: Logger(label: "pixl-imaging.otel"))
+        let otlp = try await Startup.stopOnError {
+            try OTLPBackend.bootstrap(environment: ProcessInfo.processInfo.environment, logger: Logger(label: "pixl-imaging.otel"))
         }
+        let metrics = PixlMetrics(alsoRecordingTo: otlp?.metrics)
+        // Hummingbird's request metrics and ours land in the registry `/metrics` exposes (and the OTLP exporter's).
+        MetricsSystem.bootstrap(metrics.factory)
         let app = try await Startup.stopOnError {
-            try await buildApplication(
-                configuration: configuration, database: database, metrics: metrics, services: tracing.map { [$0] } ?? [], logger: logger
-            )
+            try await buildApplication(configuration: configuration, database: database, metrics: metrics, services: otlp?.services ?? [], logger: logger)
         }
         logger.info(
             "serving",

@@ -33,7 +33,7 @@ extension LabSuites {
         /// Runs the VNA's single-series study through `serve` exporting to `receiver`, posted with ``headers``, then stops
         /// `serve` with SIGTERM; what `serve` logged.
         func runOneJob(exportingTo receiver: OTLPReceiver, _ overrides: [String: String] = [:]) async throws -> String {
-            var settings = ["PIXL_IMAGING_API_RATE": "10", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint]
+            var settings = ["PIXL_IMAGING_API_RATE": "10", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_METRIC_EXPORT_INTERVAL": "500"]
             settings.merge(overrides) { _, new in new }
             let serve = try await ServeProcess(lab: lab, database: database, directory: directory, overrides: settings)
             defer { serve.kill() }
@@ -91,6 +91,10 @@ extension LabSuites {
             let study = try #require(lab.studies["vna-single"])
             let exported = receiver.lines().joined(separator: "\n")
             #expect(!exported.contains(study.mrn) && !exported.contains(study.accession_number))
+
+            // The job metrics, exported too (the last export when serve stopped).
+            let metrics = receiver.metricNames()
+            #expect(metrics.isSuperset(of: ["pixl_job_outcomes_total", "pixl_pipeline_step_duration_seconds"]), "\(metrics.sorted())")
 
             // The job's log lines carry its trace.
             let recorded = log.split(separator: "\n").filter { $0.contains("job succeeded") }

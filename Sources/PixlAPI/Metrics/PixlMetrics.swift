@@ -1,4 +1,4 @@
-import CoreMetrics
+public import CoreMetrics
 import Metrics
 public import PixlCore
 public import Prometheus
@@ -12,8 +12,9 @@ public final class PixlMetrics: PipelineMetrics, Sendable {
     // MARK: Member variables
 
     public let registry: PrometheusCollectorRegistry
-    /// The Prometheus backend for swift-metrics, with this service's histogram buckets.
-    public let factory: PrometheusMetricsFactory
+    /// Where every metric is recorded: the Prometheus backend (with this service's histogram buckets), and with it the
+    /// OTLP exporter's when one is given. The executable bootstraps swift-metrics with it.
+    public let factory: any MetricsFactory
     private let rate: CoreMetrics.Gauge
     private let inFlight: CoreMetrics.Gauge
     private let queueDepth: CoreMetrics.Gauge
@@ -52,11 +53,14 @@ public final class PixlMetrics: PipelineMetrics, Sendable {
 
     // MARK: Initialization
 
-    /// - Parameter registry: where to register; a fresh registry by default.
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// - Parameters:
+    ///   - registry: where to register; a fresh registry by default.
+    ///   - exporter: another backend that records every metric too (OpenTelemetry's, exporting over OTLP).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), alsoRecordingTo exporter: (any MetricsFactory)? = nil) {
         self.registry = registry
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets = [Label.steps: Self.stepBuckets, Label.orthancCalls: Self.orthancBuckets]
+        var prometheus = PrometheusMetricsFactory(registry: registry)
+        prometheus.durationHistogramBuckets = [Label.steps: Self.stepBuckets, Label.orthancCalls: Self.orthancBuckets]
+        let factory: any MetricsFactory = exporter.map { MultiplexMetricsHandler(factories: [prometheus, $0]) } ?? prometheus
         self.factory = factory
         rate = CoreMetrics.Gauge(label: Label.rate, factory: factory)
         inFlight = CoreMetrics.Gauge(label: Label.inFlight, factory: factory)

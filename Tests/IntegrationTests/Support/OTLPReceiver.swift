@@ -81,6 +81,13 @@ final class OTLPReceiver: @unchecked Sendable {
         ((try? String(contentsOf: spansFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
+    /// The names of the metrics received so far (one per export and metric).
+    func metricNames() -> Set<String> {
+        Set(lines().compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["metric"] as? String
+        })
+    }
+
     /// The spans received so far.
     func spans() throws -> [Span] {
         try lines().compactMap { line in
